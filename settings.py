@@ -1,0 +1,248 @@
+"""One typed settings object, loaded from config.yaml plus the environment.
+
+``load_settings(path, environ)`` validates everything at once and raises
+``ConfigError`` listing every problem with its key path, so an operator fixes a
+broken config in one go.  Secrets appear in config.yaml only as references,
+``{$env: NAME}``, resolved here once; they never reach logs (``SecretStr``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from normalize.errors import ConfigError
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent / "config.yaml"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Section(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str
+    name_zh: str = ""
+
+
+class Campaign(Strict):
+    name: str
+    hashtags: list[str] = Field(min_length=1)
+    douyin_topics: list[str] = []
+    timezone: str = "Asia/Shanghai"
+    sections: list[Section] = Field(min_length=1)
+    reject_reasons: list[str] = ["off-topic", "low-quality", "inappropriate", "spam", "copyright"]
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(f"unknown time zone {value!r}") from e
+        return value
+
+    @field_validator("hashtags")
+    @classmethod
+    def _bare_tags(cls, value: list[str]) -> list[str]:
+        return [tag.lstrip("#＃") for tag in value]
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def section_ids(self) -> list[str]:
+        return [s.id for s in self.sections]
+
+
+class Schedule(Strict):
+    minutes: float = Field(15, gt=0)
+    jitter_seconds: int = Field(60, ge=0)
+
+
+class TwitterSource(Strict):
+    enabled: bool = False
+    schedule: Schedule = Schedule(minutes=15)
+    bearer_token: SecretStr | None = None
+    query: str = "#ChongqingFriends -is:retweet"
+    max_results: int = Field(100, ge=10, le=100)
+    max_pages: int = Field(10, ge=1)
+
+
+class FacebookSource(Strict):
+    enabled: bool = False
+    schedule: Schedule = Schedule(minutes=30)
+    access_token: SecretStr | None = None
+    app_secret: SecretStr | None = None
+    graph_version: str = Field("v19.0", pattern=r"^v\d+\.\d+$")
+    pages: list[str] = []
+    tagged: bool = True
+    instagram_user_id: str | None = None
+    instagram_hashtags: list[str] = []
+    page_limit: int = Field(50, ge=1, le=100)
+    max_pages: int = Field(10, ge=1)
+
+
+class DouyinSource(Strict):
+    enabled: bool = True
+    schedule: Schedule = Schedule(minutes=5)
+    watch_folder: str = "douyin-inbox"
+    # Extra export column headers -> Post field, on top of the built-in aliases.
+    column_aliases: dict[str, str] = {}
+
+
+class Sources(Strict):
+    twitter: TwitterSource = TwitterSource()
+    facebook: FacebookSource = FacebookSource()
+    douyin: DouyinSource = DouyinSource()
+
+
+class Database(Strict):
+    url: str = "sqlite:///cqfriends.db"
+
+
+class Dedup(Strict):
+    threshold: float = Field(88, ge=0, le=100)  # rapidfuzz score for "same text"
+    min_chars: int = Field(24, ge=1)  # shorter cleaned text is never a text duplicate
+    window_days: int = Field(60, ge=1)
+
+
+class Languages(Strict):
+    reviewable: list[str] = ["zh", "en"]
+    min_confidence: float = Field(0.80, ge=0, le=1)
+    min_chars: int = Field(8, ge=1)
+
+
+class BannedWords(Strict):
+    words: list[str] = []
+    action: Literal["reject", "hold"] = "hold"
+
+
+class Spam(Strict):
+    max_hashtags: int = 12
+    max_mentions: int = 8
+    min_chars: int = 3
+    max_posts_per_author_per_day: int = 10
+
+
+class Rules(Strict):
+    banned: BannedWords = BannedWords()
+    suspect_words: list[str] = []
+    blocked_authors: list[str] = []  # keys "source:author_id" or "source:@handle"
+    allowed_authors: list[str] = []
+    allowed_skip_queue: bool = False
+    spam: Spam = Spam()
+
+
+class Moderation(Strict):
+    claim_minutes: int = Field(15, ge=1)
+    batch_size: int = Field(10, ge=1, le=200)
+
+
+class Web(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    secret_key: SecretStr | None = None
+    secure_cookies: bool = False
+    public_feeds: bool = False
+    max_failed_logins: int = 5
+
+
+class Led(Strict):
+    width: int = 1920
+    height: int = 1080
+    seconds_per_item: int = Field(10, ge=1)
+    caption_chars: int = Field(80, ge=10)
+    require_consent: bool = False
+
+
+class Export(Strict):
+    site_dir: str = "site"
+    led_dir: str = "led"
+    page_size: int = Field(24, ge=1)
+    led: Led = Led()
+
+
+class Scheduler(Strict):
+    checks_after_collect: bool = True
+    metrics_max_age_days: int = Field(7, ge=1)
+    metrics_minutes: float = Field(60, gt=0)
+
+
+class Settings(Strict):
+    campaign: Campaign
+    database: Database = Database()
+    sources: Sources = Sources()
+    dedup: Dedup = Dedup()
+    languages: Languages = Languages()
+    rules: Rules = Rules()
+    moderation: Moderation = Moderation()
+    web: Web = Web()
+    export: Export = Export()
+    scheduler: Scheduler = Scheduler()
+    config_path: str = ""
+
+
+def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read config.yaml (``path``, else $CQF_CONFIG, else the bundled one) and the environment."""
+    environ = os.environ if environ is None else environ
+    path = Path(path or environ.get("CQF_CONFIG") or DEFAULT_CONFIG)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as e:
+        raise ConfigError([f"{path}: cannot read ({e.strerror})"]) from e
+    except yaml.YAMLError as e:
+        raise ConfigError([f"{path}: not valid YAML: {e}"]) from e
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}: the top level must be a mapping"])
+    problems: list[str] = []
+    data = _resolve_env(data, environ, "", problems)
+    if url := environ.get("CQF_DATABASE_URL"):
+        data.setdefault("database", {})["url"] = url
+    data["config_path"] = str(path)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as e:
+        problems += [f"{_key_path(err['loc'])}: {err['msg']}" for err in e.errors()]
+    if problems:
+        raise ConfigError([f"{path}: {p}" for p in problems])
+    return _relative_to(settings, path.parent)
+
+
+def _resolve_env(node: Any, environ: Mapping[str, str], where: str, problems: list[str]) -> Any:
+    if isinstance(node, dict):
+        if set(node) == {"$env"}:
+            value = environ.get(str(node["$env"]))
+            return value or None  # an unset secret is a disabled capability, not a crash
+        return {k: _resolve_env(v, environ, f"{where}.{k}", problems) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_resolve_env(v, environ, f"{where}[{i}]", problems) for i, v in enumerate(node)]
+    return node
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc) or "(top)"
+
+
+def _relative_to(settings: Settings, base: Path) -> Settings:
+    """Relative paths and SQLite files in config.yaml are relative to its folder."""
+    url = settings.database.url
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        url = prefix + str((base / url[len(prefix):]).resolve())
+    douyin = settings.sources.douyin
+    folder = str((base / douyin.watch_folder).resolve())
+    sources = settings.sources.model_copy(
+        update={"douyin": douyin.model_copy(update={"watch_folder": folder})})
+    export = settings.export.model_copy(update={
+        "site_dir": str((base / settings.export.site_dir).resolve()),
+        "led_dir": str((base / settings.export.led_dir).resolve())})
+    return settings.model_copy(update={
+        "database": Database(url=url), "sources": sources, "export": export})

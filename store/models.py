@@ -1,0 +1,245 @@
+"""Database tables (SQLModel).  Only ``store/`` opens sessions on them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlmodel import Field, SQLModel
+
+# JSONB on PostgreSQL (indexable, compact), plain JSON text on SQLite.
+JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+POST_STATUSES = ("collected", "pending", "approved", "rejected", "duplicate", "removed")
+ROLES = ("admin", "moderator", "manager", "webteam")
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every backend.
+
+    SQLite has no time zone type; storing naive UTC and re-attaching UTC on
+    the way out keeps comparisons and ordering right on both databases.
+    """
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+def _json(default: Any) -> Any:
+    return Field(default_factory=default, sa_type=JSONType, nullable=False)
+
+
+class PostRow(SQLModel, table=True):
+    __tablename__ = "post"
+    __table_args__ = (
+        sa.UniqueConstraint("source", "source_id", name="uq_post_source_id"),
+        sa.Index("ix_post_status_created", "status", "created_at"),
+        sa.Index("ix_post_author", "source", "author_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=16)
+    source_id: str = Field(max_length=128)
+    url: str = ""
+    author_id: str = Field(default="", max_length=128)
+    author_name: str = ""
+    author_handle: str = ""
+    author_url: str = ""
+    text: str = ""
+    platform_lang: str | None = Field(default=None, max_length=16)
+    lang: str | None = Field(default=None, max_length=16, index=True)
+    lang_confidence: float | None = None
+    hashtags: list[str] = _json(list)
+    mentions: list[str] = _json(list)
+    media: list[dict[str, Any]] = _json(list)
+    created_at: datetime = _ts(nullable=False)
+    collected_at: datetime = _ts(nullable=False)
+    updated_at: datetime = _ts(nullable=False)
+    likes: int = Field(default=0, sa_type=sa.BigInteger)
+    comments: int = Field(default=0, sa_type=sa.BigInteger)
+    shares: int = Field(default=0, sa_type=sa.BigInteger)
+    views: int = Field(default=0, sa_type=sa.BigInteger)
+    is_repost: bool = False
+    repost_of: str | None = Field(default=None, max_length=160)
+    # Moderation state: never written by a collection of the same post.
+    status: str = Field(default="collected", max_length=16)
+    duplicate_of: str | None = Field(default=None, max_length=160, index=True)
+    flags: list[dict[str, str]] = _json(list)
+    checked_at: datetime | None = _ts()
+    section: str | None = Field(default=None, max_length=64)
+    featured: bool = False
+    reason: str | None = None
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = _ts()
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = _ts()
+    version: int = 1  # bumped by every moderation change: stale decisions are refused
+    changed_at: datetime | None = _ts(index=True)  # last change that exports must mirror
+    raw: dict[str, Any] = _json(dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.source}:{self.source_id}"
+
+
+class MetricSnapshot(SQLModel, table=True):
+    __tablename__ = "metric_snapshot"
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True, ondelete="CASCADE")
+    taken_at: datetime = _ts(nullable=False)
+    likes: int = Field(default=0, sa_type=sa.BigInteger)
+    comments: int = Field(default=0, sa_type=sa.BigInteger)
+    shares: int = Field(default=0, sa_type=sa.BigInteger)
+    views: int = Field(default=0, sa_type=sa.BigInteger)
+
+
+class SourceState(SQLModel, table=True):
+    """Per source: where the next collection starts and whether it may run."""
+
+    __tablename__ = "source_state"
+
+    source: str = Field(primary_key=True, max_length=32)
+    cursor: dict[str, Any] = _json(dict)
+    state: str = Field(default="ok", max_length=16)  # ok | rate_limited | broken
+    reset_at: datetime | None = _ts()
+    token_fingerprint: str | None = Field(default=None, max_length=64)
+    last_success_at: datetime | None = _ts()
+    last_error: str | None = None
+    last_error_at: datetime | None = _ts()
+
+
+class CollectorRun(SQLModel, table=True):
+    __tablename__ = "collector_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=32, index=True)
+    started_at: datetime = _ts(nullable=False)
+    finished_at: datetime | None = _ts()
+    fetched: int = 0
+    new: int = 0
+    updated: int = 0
+    bad: int = 0
+    error: str | None = None
+
+
+class ImportedFile(SQLModel, table=True):
+    __tablename__ = "imported_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, unique=True)
+    name: str
+    source: str = Field(max_length=16)
+    imported_at: datetime = _ts(nullable=False)
+    read: int = 0
+    new: int = 0
+    updated: int = 0
+    bad: int = 0
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    role: str = Field(max_length=16)
+    password_hash: str
+    created_at: datetime = _ts(nullable=False)
+    disabled: bool = False
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(nullable=False, index=True)
+    actor: str = Field(max_length=64, index=True)
+    action: str = Field(max_length=32, index=True)
+    post_id: int | None = Field(default=None, index=True)
+    post_key: str | None = Field(default=None, max_length=160)
+    section: str | None = None
+    reason: str | None = None
+    previous_status: str | None = None
+    new_status: str | None = None
+    detail: dict[str, Any] = _json(dict)
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _ts(nullable=False)
+    created_by: str | None = None
+    revoked_at: datetime | None = _ts()
+    last_used_at: datetime | None = _ts()
+
+
+class LoginFailure(SQLModel, table=True):
+    __tablename__ = "login_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, index=True)
+    client: str = Field(default="", max_length=64)
+    at: datetime = _ts(nullable=False)
+
+
+class DedupKey(SQLModel, table=True):
+    """Blocking keys of the persistent near-duplicate index (text bands, media ids)."""
+
+    __tablename__ = "dedup_key"
+    __table_args__ = (sa.Index("ix_dedup_key_key", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64)
+    post_id: int = Field(foreign_key="post.id", index=True, ondelete="CASCADE")
+
+
+class LangCache(SQLModel, table=True):
+    __tablename__ = "lang_cache"
+
+    text_hash: str = Field(primary_key=True, max_length=64)
+    lang: str = Field(max_length=16)
+    confidence: float = 0.0
+
+
+class AuthorConsent(SQLModel, table=True):
+    __tablename__ = "author_consent"
+    __table_args__ = (sa.UniqueConstraint("source", "author_id", name="uq_consent_author"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=16)
+    author_id: str = Field(max_length=128)
+    recorded_at: datetime = _ts(nullable=False)
+    recorded_by: str | None = None
+    note: str | None = None
+
+
+class SchedulerHeartbeat(SQLModel, table=True):
+    __tablename__ = "scheduler_heartbeat"
+
+    name: str = Field(primary_key=True, max_length=32)
+    holder: str = Field(max_length=128)
+    started_at: datetime = _ts(nullable=False)
+    beat_at: datetime = _ts(nullable=False)
