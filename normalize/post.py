@@ -100,3 +100,11 @@ class Batch:
     posts: list[Post] = field(default_factory=list)
     errors: list[Exception] = field(default_factory=list)  # NormalizeError, mostly
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizeOptions:
+    """What a normalizer may know besides the record: it never reads settings itself."""
+
+    tz: Any = None  # zoneinfo.ZoneInfo of the campaign; export times without a zone are in it
+    column_aliases: dict[str, str] = field(default_factory=dict)  # extra export headers

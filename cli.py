@@ -1,0 +1,173 @@
+"""``cqf``: a thin command-line shell over the Python API.
+
+Commands of other packages register themselves through ``register(app)``
+(see COMMAND_MODULES) so each package keeps its own commands beside its code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.engine import Engine
+
+from normalize.errors import BadInput, ConfigError, CqfError
+from settings import Settings, load_settings
+from store.db import get_engine, migrate, session_scope
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="cqfriends: collect, check, moderate and export hashtag-campaign posts.")
+console = Console()
+err_console = Console(stderr=True)
+log = logging.getLogger("cqf")
+
+ConfigOption = Annotated[Path | None, typer.Option(
+    "--config", envvar="CQF_CONFIG", help="config.yaml to use (default: the bundled one).",
+    show_default=False)]
+COMMAND_MODULES = ("moderation.checks.cli", "moderation.cli", "export.cli", "scheduler")
+
+
+def load(config: Path | None) -> Settings:
+    return load_settings(config)
+
+
+def open_database(settings: Settings) -> Engine:
+    """The database of ``settings``, migrated to the newest schema."""
+    migrate(settings.database.url)
+    return get_engine(settings.database.url)
+
+
+class Format(str, Enum):
+    table = "table"
+    jsonl = "jsonl"
+
+
+class ImportSource(str, Enum):
+    twitter = "twitter"
+    facebook = "facebook"
+    douyin = "douyin"
+
+
+@app.command("init")
+def init_command(config: ConfigOption = None) -> None:
+    """Create or upgrade the database, and create the first admin."""
+    from moderation.users import ensure_first_admin
+
+    settings = load(config)
+    engine = open_database(settings)
+    generated = ensure_first_admin(engine=engine)
+    console.print(f"database ready: {escape(_safe_url(settings.database.url))}")
+    if generated:
+        console.print("created user 'admin'; its password (shown once):")
+        console.print(generated, markup=False, highlight=False)
+
+
+@app.command("import")
+def import_command(
+    source: ImportSource,
+    files: Annotated[list[Path], typer.Argument(exists=False, show_default=False)],
+    config: ConfigOption = None,
+) -> None:
+    """Import archive files (API pages, exports); exit 0 ok, 1 some rows bad, 2 nothing usable."""
+    from moderation.pipeline import import_files
+
+    settings = load(config)
+    engine = open_database(settings)
+    with _progress() as progress:
+        task = progress.add_task("importing", total=None)
+        summary = import_files(source.value, files, engine=engine, settings=settings,
+                               on_progress=lambda n: progress.advance(task, n))
+    for error in summary.errors:
+        err_console.print(f"[yellow]bad:[/] {escape(str(error))}")
+    if summary.bad > len(summary.errors):
+        err_console.print(f"... and {summary.bad - len(summary.errors)} more bad rows")
+    console.print(summary.line(), markup=False, highlight=False)
+    if summary.read == summary.bad and summary.bad:
+        raise typer.Exit(2)
+    raise typer.Exit(1 if summary.bad else 0)
+
+
+@app.command("posts")
+def posts_command(
+    source: Annotated[str | None, typer.Option(help="twitter, facebook, instagram, douyin")] = None,
+    status: Annotated[str | None, typer.Option(help="collected, pending, approved, ...")] = None,
+    format: Annotated[Format, typer.Option("--format")] = Format.table,
+    config: ConfigOption = None,
+) -> None:
+    """List normalized posts."""
+    from rich.table import Table
+
+    from store.posts import list_posts, post_public_dict
+
+    settings = load(config)
+    engine = open_database(settings)
+    with session_scope(engine) as session:
+        rows = (post_public_dict(r) for r in list_posts(session=session, source=source,
+                                                        status=status))
+        if format is Format.jsonl:
+            out = sys.stdout
+            for row in rows:
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            return
+        table = Table("key", "status", "lang", "author", "created (UTC)", "text")
+        for row in rows:
+            table.add_row(row["key"], row["status"], row["lang"] or "",
+                          escape(row["author_handle"] or row["author_name"]),
+                          (row["created_at"] or "")[:16], escape(row["text"][:60]))
+        console.print(table)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} posts"),
+                    TimeElapsedColumn(), console=err_console, transient=True)
+
+
+def _safe_url(url: str) -> str:
+    """A database URL without its password, for printing."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _register_commands() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if not name.startswith(e.name or "?"):  # a missing package of ours, not a bug inside it
+                raise
+            continue
+        module.register(app)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    try:
+        app()
+    except ConfigError as e:
+        for problem in e.problems:
+            err_console.print(f"[red]config error:[/] {escape(problem)}")
+        sys.exit(e.exit_code)
+    except BadInput as e:
+        err_console.print(f"[red]error:[/] {escape(str(e))}")
+        sys.exit(2)
+    except CqfError as e:
+        err_console.print(f"[red]error:[/] {escape(str(e))}")
+        sys.exit(e.exit_code)
+
+
+# At the bottom: the command modules import the helpers above from this module.
+_register_commands()
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,268 @@
+"""Graph API pages (Facebook Page feed, /posts, /tagged; Instagram hashtag media) -> Post.
+
+One page holds items of one platform, but each item is told apart by its own
+fields: Instagram media carry ``media_type`` IMAGE|VIDEO|CAROUSEL_ALBUM,
+``caption``, ``like_count``; Facebook posts carry ``message``, ``created_time``,
+``permalink_url``.  Pure: no I/O, no clock (``record.fetched_at`` stands in for
+a missing Instagram timestamp).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any
+
+from normalize.errors import NormalizeError
+from normalize.post import Author, Batch, Media, Metrics, NormalizeOptions, Post, RawRecord
+
+IG_MEDIA_TYPES = {"IMAGE", "VIDEO", "CAROUSEL_ALBUM"}
+IG_ONLY_FIELDS = ("caption", "like_count", "comments_count", "media_url", "timestamp")
+FB_VIDEO_TYPES = {"video", "video_inline", "video_autoplay", "animated_image_video"}
+HASH_MARKS = "#＃"
+MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9._]{1,30})")
+
+
+class ItemError(ValueError):
+    """A field of one item is unusable; ``field`` is its path inside the item."""
+
+    def __init__(self, field: str, reason: str):
+        self.field = field
+        super().__init__(reason)
+
+
+def normalize_page(record: RawRecord, options: NormalizeOptions) -> Batch:
+    """Every usable item of one Graph response page; bad items go to ``batch.errors``."""
+    batch = Batch()
+    page = record.data
+    if isinstance(page, dict) and "error" in page:
+        batch.errors.append(_page_error(record, "error", describe_graph_error(page["error"])))
+        return batch
+    items = page.get("data") if isinstance(page, dict) else None
+    if not isinstance(items, list):
+        batch.errors.append(_page_error(record, "data", "not a Graph API page (no 'data' list)"))
+        return batch
+    for index, item in enumerate(items):
+        try:
+            batch.posts.append(map_item(item, record, batch.warnings, index))
+        except ItemError as e:
+            batch.errors.append(_page_error(record, f"data[{index}].{e.field}".rstrip("."), str(e)))
+    return batch
+
+
+def describe_graph_error(error: Any) -> str:
+    if not isinstance(error, dict):
+        return f"Graph API error: {error!r}"
+    code = error.get("code")
+    sub = error.get("error_subcode")
+    where = f"code {code}" + (f", subcode {sub}" if sub else "")
+    return f"Graph API error ({where}, {error.get('type', '')}): {error.get('message', '')}"
+
+
+def is_instagram(item: dict[str, Any]) -> bool:
+    if item.get("media_type") in IG_MEDIA_TYPES:
+        return True
+    if "instagram.com" in str(item.get("permalink") or ""):
+        return True
+    return "message" not in item and any(k in item for k in IG_ONLY_FIELDS)
+
+
+def map_item(item: Any, record: RawRecord, warnings: list[str], index: int) -> Post:
+    if not isinstance(item, dict):
+        raise ItemError("", f"item is a {type(item).__name__}, not an object")
+    raw_id = item.get("id")
+    if isinstance(raw_id, bool) or not isinstance(raw_id, str | int) or not str(raw_id).strip():
+        raise ItemError("id", "missing id")
+    source_id = str(raw_id).strip()
+    if is_instagram(item):
+        return _instagram_post(item, source_id, record, warnings, index)
+    return _facebook_post(item, source_id, record)
+
+
+def _facebook_post(item: dict[str, Any], source_id: str, record: RawRecord) -> Post:
+    if "created_time" not in item:
+        raise ItemError("created_time", "missing created_time")
+    text = _text(item, "message")
+    return Post(
+        source="facebook",
+        source_id=source_id,
+        url=_http(item.get("permalink_url")) or f"https://www.facebook.com/{source_id}",
+        author=_facebook_author(item, source_id),
+        text=text,
+        created_at=parse_time(item["created_time"], "created_time"),
+        collected_at=record.fetched_at,
+        hashtags=extract_hashtags(text),
+        mentions=_tag_names(item.get("message_tags")),
+        media=_facebook_media(item),
+        metrics=Metrics(
+            likes=_summary_total(item, "reactions") or _summary_total(item, "like"),
+            comments=_summary_total(item, "comments"),
+            shares=_count(_field(item.get("shares"), "count")),
+        ),
+        raw=item,
+    )
+
+
+def _instagram_post(
+    item: dict[str, Any], source_id: str, record: RawRecord, warnings: list[str], index: int,
+) -> Post:
+    if item.get("timestamp"):
+        created_at = parse_time(item["timestamp"], "timestamp")
+    else:
+        created_at = record.fetched_at
+        warnings.append(f"data[{index}]: Instagram media {source_id} has no timestamp; using fetch time")
+    text = _text(item, "caption")
+    return Post(
+        source="instagram",
+        source_id=source_id,
+        url=_http(item.get("permalink")),
+        author=_instagram_author(item),
+        text=text,
+        created_at=created_at,
+        collected_at=record.fetched_at,
+        hashtags=extract_hashtags(text),
+        mentions=_unique(m.rstrip(".").lower() for m in MENTION.findall(text)),
+        media=_instagram_media(item),
+        metrics=Metrics(likes=_count(item.get("like_count")), comments=_count(item.get("comments_count"))),
+        raw=item,
+    )
+
+
+def parse_time(value: Any, field: str) -> datetime:
+    """Graph times: ``2026-10-03T12:05:00+0000`` (also accepts ``Z`` and ``+00:00``)."""
+    if not isinstance(value, str):
+        raise ItemError(field, f"not a time: {value!r}")
+    try:
+        parsed = datetime.strptime(value.strip(), "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        raise ItemError(field, f"not a Graph API time: {value!r}") from None
+    return parsed.astimezone(UTC)
+
+
+def extract_hashtags(text: str) -> list[str]:
+    """``#tag`` / full-width ``＃tag`` words (letters, marks, digits, ``_``; CJK and Thai too)."""
+    tags: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] in HASH_MARKS and (i == 0 or not _word_char(text[i - 1])):
+            j = i + 1
+            while j < n and _word_char(text[j]):
+                j += 1
+            tag = text[i + 1:j]
+            if tag and not tag.isdigit():
+                tags.append(tag.lower())
+            i = j
+        else:
+            i += 1
+    return _unique(tags)
+
+
+def _word_char(ch: str) -> bool:
+    return ch == "_" or unicodedata.category(ch)[0] in "LMN"
+
+
+def _facebook_author(item: dict[str, Any], source_id: str) -> Author:
+    sender = item.get("from")
+    if isinstance(sender, dict) and sender.get("id"):
+        author_id = str(sender["id"])
+        return Author(id=author_id, name=_str(sender.get("name")),
+                      url=f"https://www.facebook.com/{author_id}")
+    page_id = source_id.split("_", 1)[0]
+    return Author(id=page_id, url=f"https://www.facebook.com/{page_id}")
+
+
+def _instagram_author(item: dict[str, Any]) -> Author:
+    owner = item.get("owner") if isinstance(item.get("owner"), dict) else {}
+    username = _str(item.get("username"))
+    author_id = _str(owner.get("id")) or (f"@{username}" if username else "")
+    url = f"https://www.instagram.com/{username}/" if re.fullmatch(r"[A-Za-z0-9._]+", username) else ""
+    return Author(id=author_id, name=username, handle=username, url=url)
+
+
+def _facebook_media(item: dict[str, Any]) -> list[Media]:
+    media: list[Media] = []
+    for attachment in _data(item.get("attachments")):
+        media.extend(_attachment_media(attachment))
+        for sub in _data(attachment.get("subattachments")):
+            media.extend(_attachment_media(sub))
+    if not media and "attachments" not in item and _http(item.get("full_picture")):
+        media.append(Media(type="photo", url=_http(item["full_picture"])))
+    return media
+
+
+def _attachment_media(attachment: dict[str, Any]) -> list[Media]:
+    found = attachment.get("media") if isinstance(attachment.get("media"), dict) else {}
+    image = found.get("image") if isinstance(found.get("image"), dict) else {}
+    picture = _http(image.get("src"))
+    kind = f"{attachment.get('type', '')} {attachment.get('media_type', '')}".split()
+    if any(k in FB_VIDEO_TYPES for k in kind):
+        video_url = _http(found.get("source"))
+        return [Media(type="video", url=video_url, preview_url=picture)] if video_url or picture else []
+    if attachment.get("media_type") in ("photo", "album", None) and picture:
+        return [Media(type="photo", url=picture)]
+    return []  # link previews and the like are not the participant's media
+
+
+def _instagram_media(item: dict[str, Any]) -> list[Media]:
+    kind = item.get("media_type")
+    if kind == "CAROUSEL_ALBUM":
+        return [m for child in _data(item.get("children")) for m in _instagram_media(child)]
+    url, thumb = _http(item.get("media_url")), _http(item.get("thumbnail_url"))
+    if kind == "VIDEO" and (url or thumb):
+        return [Media(type="video", url=url, preview_url=thumb)]
+    if kind == "IMAGE" and url:
+        return [Media(type="photo", url=url)]
+    return []
+
+
+def _summary_total(item: dict[str, Any], name: str) -> int:
+    return _count(_field(_field(item.get(name), "summary"), "total_count"))
+
+
+def _field(obj: Any, key: str) -> Any:
+    return obj.get(key) if isinstance(obj, dict) else None
+
+
+def _tag_names(tags: Any) -> list[str]:
+    if not isinstance(tags, list):
+        return []
+    return _unique(_str(t.get("name")) for t in tags if isinstance(t, dict) and t.get("name"))
+
+
+def _data(edge: Any) -> list[dict[str, Any]]:
+    items = edge.get("data") if isinstance(edge, dict) else None
+    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
+
+def _text(item: dict[str, Any], key: str) -> str:
+    value = item.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ItemError(key, f"not text: {type(value).__name__}")
+    return value or ""
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return max(value, 0)
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return 0
+
+
+def _http(value: Any) -> str:
+    return value if isinstance(value, str) and value.startswith(("https://", "http://")) else ""
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _unique(values: Any) -> list[str]:
+    return list(dict.fromkeys(v for v in values if v))
+
+
+def _page_error(record: RawRecord, field: str, reason: str) -> NormalizeError:
+    return NormalizeError(reason, file=record.origin, line=record.line, field=field)
