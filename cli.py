@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -33,7 +34,7 @@ log = logging.getLogger("cqf")
 ConfigOption = Annotated[Path | None, typer.Option(
     "--config", envvar="CQF_CONFIG", help="config.yaml to use (default: the bundled one).",
     show_default=False)]
-COMMAND_MODULES = ("moderation.checks.cli", "moderation.cli", "export.cli", "scheduler")
+COMMAND_MODULES = ("moderation.checks.cli", "moderation.cli", "web.cli", "export.cli", "scheduler")
 
 
 def load(config: Path | None) -> Settings:
@@ -64,7 +65,7 @@ def init_command(config: ConfigOption = None) -> None:
 
     settings = load(config)
     engine = open_database(settings)
-    generated = ensure_first_admin(engine=engine)
+    generated = ensure_first_admin(engine=engine, password=os.environ.get("CQF_ADMIN_PASSWORD"))
     console.print(f"database ready: {escape(_safe_url(settings.database.url))}")
     if generated:
         console.print("created user 'admin'; its password (shown once):")

@@ -1,0 +1,5 @@
+"""Routes: admin (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

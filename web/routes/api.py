@@ -1,0 +1,5 @@
+"""Routes: api (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: feeds (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

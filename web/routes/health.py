@@ -1,0 +1,5 @@
+"""Routes: health (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: moderation (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: reports (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

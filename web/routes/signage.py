@@ -1,0 +1,5 @@
+"""Routes: signage (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: site (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
