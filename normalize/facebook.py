@@ -111,7 +111,8 @@ def _instagram_post(
         created_at = parse_time(item["timestamp"], "timestamp")
     else:
         created_at = record.fetched_at
-        warnings.append(f"data[{index}]: Instagram media {source_id} has no timestamp; using fetch time")
+        warnings.append(
+            f"data[{index}]: Instagram media {source_id} has no timestamp; using fetch time")
     text = _text(item, "caption")
     return Post(
         source="instagram",
@@ -124,7 +125,8 @@ def _instagram_post(
         hashtags=extract_hashtags(text),
         mentions=_unique(m.rstrip(".").lower() for m in MENTION.findall(text)),
         media=_instagram_media(item),
-        metrics=Metrics(likes=_count(item.get("like_count")), comments=_count(item.get("comments_count"))),
+        metrics=Metrics(
+            likes=_count(item.get("like_count")), comments=_count(item.get("comments_count"))),
         raw=item,
     )
 
@@ -143,16 +145,16 @@ def parse_time(value: Any, field: str) -> datetime:
 def extract_hashtags(text: str) -> list[str]:
     """``#tag`` / full-width ``＃tag`` words (letters, marks, digits, ``_``; CJK and Thai too)."""
     tags: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        if text[i] in HASH_MARKS and (i == 0 or not _word_char(text[i - 1])):
+    i, n, tag_end = 0, len(text), -1
+    while i < n:  # a tag may follow another directly (#重庆朋友#山城), not a word (page#anchor)
+        if text[i] in HASH_MARKS and (i in (0, tag_end) or not _word_char(text[i - 1])):
             j = i + 1
             while j < n and _word_char(text[j]):
                 j += 1
             tag = text[i + 1:j]
             if tag and not tag.isdigit():
                 tags.append(tag.lower())
-            i = j
+            i = tag_end = j
         else:
             i += 1
     return _unique(tags)
@@ -176,16 +178,17 @@ def _instagram_author(item: dict[str, Any]) -> Author:
     owner = item.get("owner") if isinstance(item.get("owner"), dict) else {}
     username = _str(item.get("username"))
     author_id = _str(owner.get("id")) or (f"@{username}" if username else "")
-    url = f"https://www.instagram.com/{username}/" if re.fullmatch(r"[A-Za-z0-9._]+", username) else ""
+    safe = re.fullmatch(r"[A-Za-z0-9._]+", username)
+    url = f"https://www.instagram.com/{username}/" if safe else ""
     return Author(id=author_id, name=username, handle=username, url=url)
 
 
 def _facebook_media(item: dict[str, Any]) -> list[Media]:
     media: list[Media] = []
     for attachment in _data(item.get("attachments")):
-        media.extend(_attachment_media(attachment))
-        for sub in _data(attachment.get("subattachments")):
-            media.extend(_attachment_media(sub))
+        subs = _data(attachment.get("subattachments"))  # an album: its cover repeats a child
+        for part in subs or [attachment]:
+            media.extend(_attachment_media(part))
     if not media and "attachments" not in item and _http(item.get("full_picture")):
         media.append(Media(type="photo", url=_http(item["full_picture"])))
     return media
@@ -197,8 +200,8 @@ def _attachment_media(attachment: dict[str, Any]) -> list[Media]:
     picture = _http(image.get("src"))
     kind = f"{attachment.get('type', '')} {attachment.get('media_type', '')}".split()
     if any(k in FB_VIDEO_TYPES for k in kind):
-        video_url = _http(found.get("source"))
-        return [Media(type="video", url=video_url, preview_url=picture)] if video_url or picture else []
+        video = _http(found.get("source"))
+        return [Media(type="video", url=video, preview_url=picture)] if video or picture else []
     if attachment.get("media_type") in ("photo", "album", None) and picture:
         return [Media(type="photo", url=picture)]
     return []  # link previews and the like are not the participant's media
