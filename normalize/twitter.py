@@ -52,8 +52,13 @@ def normalize_page(record: RawRecord, options: NormalizeOptions) -> Batch:
     page = coerce_page(record.data)
     where = {"file": record.origin, "line": record.line}
     if not isinstance(page, Mapping) or not any(k in page for k in _PAGE_KEYS):
-        return Batch(errors=[NormalizeError(
-            "not an X API v2 page (expected 'data', 'meta' or 'errors')", **where)])
+        return Batch(
+            errors=[
+                NormalizeError(
+                    "not an X API v2 page (expected 'data', 'meta' or 'errors')", **where
+                )
+            ]
+        )
     batch = Batch(warnings=[describe_api_error(e) for e in page.get("errors") or []])
     tweets = page.get("data") or []
     if not isinstance(tweets, list):
@@ -63,8 +68,10 @@ def normalize_page(record: RawRecord, options: NormalizeOptions) -> Batch:
     for i, tweet in enumerate(tweets):
         try:
             batch.posts.append(
-                normalize_tweet(tweet, includes, collected_at=record.fetched_at,
-                                warnings=batch.warnings))
+                normalize_tweet(
+                    tweet, includes, collected_at=record.fetched_at, warnings=batch.warnings
+                )
+            )
         except NormalizeError as e:
             path = f"data[{i}]" + (f".{e.field}" if e.field else "")
             batch.errors.append(NormalizeError(e.reason, field=path, **where))
@@ -73,12 +80,16 @@ def normalize_page(record: RawRecord, options: NormalizeOptions) -> Batch:
 
 def normalize_raw(raw: Mapping[str, Any], *, collected_at: datetime) -> Post:
     """Re-normalize a stored ``Post.raw`` (``{"tweet", "includes"}``) on its own."""
-    return normalize_tweet(raw.get("tweet"), Includes.from_page(raw.get("includes")),
-                           collected_at=collected_at)
+    return normalize_tweet(
+        raw.get("tweet"), Includes.from_page(raw.get("includes")), collected_at=collected_at
+    )
 
 
 def normalize_tweet(
-    tweet: Any, includes: Includes, *, collected_at: datetime,
+    tweet: Any,
+    includes: Includes,
+    *,
+    collected_at: datetime,
     warnings: list[str] | None = None,
 ) -> Post:
     """One v2 Tweet object -> Post; raises NormalizeError with a field relative to the tweet."""
@@ -124,12 +135,18 @@ def coerce_page(data: Any) -> Any:
     """Accept a page dict, or a tweepy ``Response`` (data/includes/errors/meta of objects)."""
     if isinstance(data, Mapping) or not hasattr(data, "_fields"):
         return data
+
     def plain(item: Any) -> Any:
         return getattr(item, "data", item)
+
     includes = {k: [plain(i) for i in v] for k, v in (data.includes or {}).items()}
     tweets = data.data if isinstance(data.data, list) else [data.data] if data.data else []
-    return {"data": [plain(t) for t in tweets], "includes": includes,
-            "errors": list(data.errors or []), "meta": dict(data.meta or {})}
+    return {
+        "data": [plain(t) for t in tweets],
+        "includes": includes,
+        "errors": list(data.errors or []),
+        "meta": dict(data.meta or {}),
+    }
 
 
 def parse_time(value: Any, *, field_name: str) -> datetime:
@@ -145,8 +162,12 @@ def parse_time(value: Any, *, field_name: str) -> datetime:
 def make_author(author_id: str, user: Mapping[str, Any]) -> Author:
     handle = str(user.get("username") or "")
     handle = handle if _HANDLE.match(handle) else ""
-    return Author(id=author_id, name=str(user.get("name") or handle),
-                  handle=handle, url=f"https://x.com/{handle}" if handle else "")
+    return Author(
+        id=author_id,
+        name=str(user.get("name") or handle),
+        handle=handle,
+        url=f"https://x.com/{handle}" if handle else "",
+    )
 
 
 def status_url(tweet_id: str, handle: str) -> str:
@@ -170,7 +191,8 @@ def referenced_id(tweet: Mapping[str, Any], kind: str) -> str | None:
 
 def entity_values(tweet: Mapping[str, Any], kind: str, key: str, *, lower: bool = False) -> list:
     entities = tweet.get("entities") or {}
-    values = [str(e[key]) for e in entities.get(kind) or [] if isinstance(e, Mapping) and e.get(key)]
+    items = [e for e in entities.get(kind) or [] if isinstance(e, Mapping)]
+    values = [str(e[key]) for e in items if e.get(key)]
     return _unique([v.lower().lstrip("#") for v in values] if lower else values)
 
 
@@ -210,8 +232,11 @@ def make_media(item: Mapping[str, Any]) -> Media | None:
 
 def best_mp4(variants: list[Any]) -> str:
     """URL of the highest-bit-rate MP4 variant ('' when there is none)."""
-    mp4 = [v for v in variants if isinstance(v, Mapping)
-           and v.get("content_type") == "video/mp4" and _http(v.get("url"))]
+    mp4 = [
+        v
+        for v in variants
+        if isinstance(v, Mapping) and v.get("content_type") == "video/mp4" and _http(v.get("url"))
+    ]
     if not mp4:
         return ""
     return str(max(mp4, key=lambda v: _int(v.get("bit_rate")))["url"])
@@ -230,8 +255,9 @@ def make_metrics(tweet: Mapping[str, Any], media: list[Mapping[str, Any]]) -> Me
 
 def referenced_includes(tweet: Mapping[str, Any], includes: Includes) -> dict[str, list]:
     """The users, tweets and media this tweet points at, so it can be re-normalized alone."""
-    tweet_ids = [str(r.get("id")) for r in tweet.get("referenced_tweets") or []
-                 if isinstance(r, Mapping)]
+    tweet_ids = [
+        str(r.get("id")) for r in tweet.get("referenced_tweets") or [] if isinstance(r, Mapping)
+    ]
     tweets = [includes.tweets[i] for i in tweet_ids if i in includes.tweets]
     user_ids = _unique([str(t.get("author_id") or "") for t in (tweet, *tweets)])
     return {
