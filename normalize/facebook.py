@@ -14,7 +14,7 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
-from normalize.errors import NormalizeError
+from normalize.errors import BadInput, NormalizeError
 from normalize.post import Author, Batch, Media, Metrics, NormalizeOptions, Post, RawRecord
 
 IG_MEDIA_TYPES = {"IMAGE", "VIDEO", "CAROUSEL_ALBUM"}
@@ -36,6 +36,9 @@ def normalize_page(record: RawRecord, options: NormalizeOptions) -> Batch:
     """Every usable item of one Graph response page; bad items go to ``batch.errors``."""
     batch = Batch()
     page = record.data
+    if isinstance(page, BadInput):  # a line the file reader could not parse
+        batch.errors.append(page)
+        return batch
     if isinstance(page, dict) and "error" in page:
         batch.errors.append(_page_error(record, "error", describe_graph_error(page["error"])))
         return batch
@@ -175,7 +178,7 @@ def _facebook_author(item: dict[str, Any], source_id: str) -> Author:
 
 
 def _instagram_author(item: dict[str, Any]) -> Author:
-    owner = item.get("owner") if isinstance(item.get("owner"), dict) else {}
+    owner = _dict(item.get("owner"))
     username = _str(item.get("username"))
     author_id = _str(owner.get("id")) or (f"@{username}" if username else "")
     safe = re.fullmatch(r"[A-Za-z0-9._]+", username)
@@ -195,8 +198,8 @@ def _facebook_media(item: dict[str, Any]) -> list[Media]:
 
 
 def _attachment_media(attachment: dict[str, Any]) -> list[Media]:
-    found = attachment.get("media") if isinstance(attachment.get("media"), dict) else {}
-    image = found.get("image") if isinstance(found.get("image"), dict) else {}
+    found = _dict(attachment.get("media"))
+    image = _dict(found.get("image"))
     picture = _http(image.get("src"))
     kind = f"{attachment.get('type', '')} {attachment.get('media_type', '')}".split()
     if any(k in FB_VIDEO_TYPES for k in kind):
@@ -221,6 +224,10 @@ def _instagram_media(item: dict[str, Any]) -> list[Media]:
 
 def _summary_total(item: dict[str, Any], name: str) -> int:
     return _count(_field(_field(item.get(name), "summary"), "total_count"))
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _field(obj: Any, key: str) -> Any:

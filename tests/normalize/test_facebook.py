@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from normalize.errors import NormalizeError
+from normalize.errors import BadInput, NormalizeError
 from normalize.facebook import extract_hashtags, normalize_page
 from normalize.post import Media, NormalizeOptions, RawRecord
 
@@ -195,6 +195,11 @@ def test_unsafe_permalink_falls_back():
     post = only_post({"id": "1_2", "created_time": "2026-10-03T12:05:00+0000",
                       "permalink_url": "javascript:alert(1)"})
     assert post.url == "https://www.facebook.com/1_2"
+
+
+def test_unreadable_line_passes_through():
+    bad = BadInput("not JSON", file="feed.jsonl", line=7)
+    assert normalize_page(make_record(bad), OPTIONS).errors == [bad]
 
 
 def test_raw_item_is_not_changed():
