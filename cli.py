@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -47,12 +47,12 @@ def open_database(settings: Settings) -> Engine:
     return get_engine(settings.database.url)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     jsonl = "jsonl"
 
 
-class ImportSource(str, Enum):
+class ImportSource(StrEnum):
     twitter = "twitter"
     facebook = "facebook"
     douyin = "douyin"
@@ -128,8 +128,9 @@ def posts_command(
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} posts"),
-                    TimeElapsedColumn(), console=err_console, transient=True)
+    return Progress(TextColumn("{task.description}"), BarColumn(),
+                    TextColumn("{task.completed} posts"), TimeElapsedColumn(),
+                    console=err_console, transient=True)
 
 
 def _safe_url(url: str) -> str:
@@ -151,8 +152,8 @@ def _register_commands() -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         app()
     except ConfigError as e:

@@ -190,7 +190,9 @@ class Settings(Strict):
     config_path: str = ""
 
 
-def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+def load_settings(
+    path: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
     """Read config.yaml (``path``, else $CQF_CONFIG, else the bundled one) and the environment."""
     environ = os.environ if environ is None else environ
     path = Path(path or environ.get("CQF_CONFIG") or DEFAULT_CONFIG)

@@ -95,6 +95,9 @@ class PostRow(SQLModel, table=True):
     claimed_until: datetime | None = _ts()
     version: int = 1  # bumped by every moderation change: stale decisions are refused
     changed_at: datetime | None = _ts(index=True)  # last change that exports must mirror
+    # Set by a database trigger (migration 0002) whenever an approved post is approved,
+    # edited or taken down; commit order == sequence order, so change cursors never skip.
+    change_seq: int | None = Field(default=None, sa_type=sa.BigInteger, index=True)
     raw: dict[str, Any] = _json(dict)
 
     @property
@@ -112,6 +115,15 @@ class MetricSnapshot(SQLModel, table=True):
     comments: int = Field(default=0, sa_type=sa.BigInteger)
     shares: int = Field(default=0, sa_type=sa.BigInteger)
     views: int = Field(default=0, sa_type=sa.BigInteger)
+
+
+class ChangeCounter(SQLModel, table=True):
+    """The last change sequence number handed out (one row per counter name)."""
+
+    __tablename__ = "change_counter"
+
+    name: str = Field(primary_key=True, max_length=32)
+    value: int = Field(default=0, sa_type=sa.BigInteger)
 
 
 class SourceState(SQLModel, table=True):
