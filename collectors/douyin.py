@@ -12,8 +12,9 @@ Douyin has no open search API, so the team drops exports into a watched folder:
   ``{header: cell text}``, ``line`` = the row number a spreadsheet shows,
   ``fetched_at`` = the file's mtime.
 
-Bad input never stops a file: an unusable line is yielded as
-``RawRecord(kind="bad", data=BadInput(reason, file=, line=))`` and reading goes on.
+Bad input never stops a file: as in ``collectors.files``, an unusable line is yielded
+as ``RawRecord(kind="bad", data=BadInput(reason, file=, line=))`` and reading goes on;
+a file that cannot be opened raises ``BadInput``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import json
 import logging
 import shutil
 import time
@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from collectors.files import BAD, read_json_pages
 from normalize.douyin import map_headers
 from normalize.errors import BadInput
 from normalize.post import RawRecord
@@ -50,8 +51,11 @@ def read_export(path: Path, *, column_aliases: dict[str, str] | None = None
     reported once (one ``bad`` record listing the expected columns) instead of per row.
     """
     path = Path(path)
-    with path.open("rb") as fh:
-        head = fh.read(4096)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError as e:
+        raise BadInput(f"cannot read file: {e.strerror or e}", file=str(path)) from e
     if head.startswith(b"PK\x03\x04") or path.suffix.lower() == ".xlsx":
         yield from _read_xlsx(path, column_aliases)
     elif path.suffix.lower() == ".csv" or head.lstrip(b"\xef\xbb\xbf \r\n\t")[:1] not in b"{[":
@@ -61,7 +65,7 @@ def read_export(path: Path, *, column_aliases: dict[str, str] | None = None
 
 
 def _bad(path: Path, line: int | None, reason: str, field: str | None = None) -> RawRecord:
-    return RawRecord(SOURCE, "bad", BadInput(reason, file=str(path), line=line, field=field),
+    return RawRecord(SOURCE, BAD, BadInput(reason, file=str(path), line=line, field=field),
                      str(path), _mtime(path), line)
 
 
@@ -104,31 +108,12 @@ def _records_of(obj: Any, path: Path, line: int, mtime: datetime) -> Iterator[Ra
 
 
 def _read_json(path: Path) -> Iterator[RawRecord]:
-    mtime = _mtime(path)
-    if path.suffix.lower() == ".json":
-        try:
-            with path.open("r", encoding="utf-8-sig") as fh:
-                document = json.load(fh)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            pass  # maybe NDJSON under a .json name: read it line by line below
+    """NDJSON/JSON through the shared page reader, then envelopes/pages into items."""
+    for record in read_json_pages(path, source=SOURCE, kind="json"):
+        if record.kind == BAD:
+            yield record
         else:
-            yield from _records_of(document, path, 1, mtime)
-            return
-    with path.open("rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            try:
-                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError:
-                yield _bad(path, number, "not UTF-8 text")
-                continue
-            if not text.strip():
-                continue
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as e:
-                yield _bad(path, number, f"invalid JSON: {e.msg} (column {e.colno})")
-                continue
-            yield from _records_of(obj, path, number, mtime)
+            yield from _records_of(record.data, path, record.line or 1, record.fetched_at)
 
 
 def _decode(data: bytes) -> str | None:

@@ -77,7 +77,7 @@ _FOLDED["id"] = "id"
 
 
 def expected_columns() -> str:
-    return ", ".join(HEADER_ALIASES["id"] + HEADER_ALIASES["text"])
+    return ", ".join(HEADER_ALIASES["id"] + HEADER_ALIASES["text"] + HEADER_ALIASES["url"])
 
 
 def map_headers(headers: list[str], aliases: dict[str, str]) -> dict[str, str]:
