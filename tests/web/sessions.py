@@ -1,0 +1,33 @@
+"""Helpers for web tests: an app on a test database and logged-in TestClients."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from moderation.users import create_user
+from web.app import create_app
+
+PASSWORD = "chongqing-2026"
+
+
+def make_client(settings) -> TestClient:
+    return TestClient(create_app(settings), follow_redirects=False)
+
+
+def csrf_of(client: TestClient, path: str = "/login") -> str:
+    html = client.get(path, headers={"accept": "text/html"}).text
+    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+def login(client: TestClient, username: str, role: str | None = None) -> str:
+    """Create ``username`` (if ``role``) and log in; return the session's CSRF token."""
+    if role:
+        create_user(engine=client.app.state.engine, username=username, role=role,
+                    password=PASSWORD)
+    token = csrf_of(client)
+    response = client.post("/login", data={"username": username, "password": PASSWORD,
+                                           "csrf_token": token, "next": "/moderation"})
+    assert response.status_code == 303, response.text
+    return csrf_of(client, "/login")

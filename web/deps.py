@@ -1,0 +1,67 @@
+"""Dependencies of the routes: settings, a DB session, the logged-in user, roles, CSRF."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request
+from sqlmodel import Session
+
+from normalize.errors import Forbidden
+from settings import Settings
+from store.db import session_scope
+from store.models import User
+from store.users import get_user
+from web.security import password_fingerprint, read_session, verify_csrf
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with session_scope(request.app.state.engine) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+CsrfDep = Annotated[None, Depends(verify_csrf)]
+
+
+def wants_json(request: Request) -> bool:
+    if request.url.path.startswith("/api/"):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def current_user(request: Request, session: SessionDep) -> User:
+    """The logged-in user; else 401 JSON for API clients and a redirect to /login for people."""
+    data = read_session(request)
+    user = get_user(session=session, username=data["u"]) if data.get("u") else None
+    if user is None or user.disabled or password_fingerprint(user) != data.get("k"):
+        if wants_json(request):
+            raise HTTPException(status_code=401, detail="login required")
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise HTTPException(status_code=303, detail="login required",
+                            headers={"Location": "/login?next=" + quote(target, safe="")})
+    request.state.user = user
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_role(*roles: str) -> Callable[..., User]:
+    """Dependency for users with one of ``roles`` (admins may do everything); else 403."""
+
+    def dependency(user: CurrentUser) -> User:
+        if user.role != "admin" and user.role not in roles:
+            raise Forbidden(f"this page needs the role {' or '.join(roles)}; "
+                            f"you are {user.role}")
+        return user
+
+    return dependency

@@ -1,0 +1,44 @@
+"""Jinja2 templates (autoescape on) and the two ways pages are rendered."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from web.security import csrf_token, save_session
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+_env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                          trim_blocks=True, lstrip_blocks=True)
+templates = Jinja2Templates(env=_env)
+
+
+def safe_url(url: str | None) -> str:
+    """The URL if it is http(s), else '' (no javascript:, data: ... links or images)."""
+    if url and url.strip().lower().startswith(("http://", "https://")):
+        return url.strip()
+    return ""
+
+
+_env.filters["safe_url"] = safe_url
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None,
+           status_code: int = 200) -> HTMLResponse:
+    """A page with the logged-in user, the CSRF token and the campaign in its context."""
+    settings = request.app.state.settings
+    full = {"user": getattr(request.state, "user", None), "csrf_token": csrf_token(request),
+            "campaign": settings.campaign, **(context or {})}
+    response = templates.TemplateResponse(request, name, full, status_code=status_code)
+    save_session(request, response)
+    return response
+
+
+def render_error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    return render(request, "error.html", {"status": status, "message": message},
+                  status_code=status)
