@@ -68,29 +68,44 @@ def ingest_records(
             on_progress(len(pending))
         pending, cursor = [], None
 
-    for record in records:
-        if record.kind == "bad":
-            summary.read += 1
-            summary.add_error(record.data)
-            continue
-        try:
-            batch = normalize_record(record, options)
-        except (NormalizeError, BadInput) as e:
-            summary.read += 1
-            summary.add_error(e)
-            continue
-        summary.read += len(batch.posts) + len(batch.errors)
-        for error in batch.errors:
-            summary.add_error(error)
-        summary.warnings.extend(batch.warnings[:100])
-        pending.extend(batch.posts)
-        if record.cursor_after is not None:
-            cursor = (record.source, record.cursor_after)
-        if len(pending) >= batch_size or cursor is not None:
+    try:
+        for record in records:
+            _take(record, summary, pending, options)
+            if record.cursor_after is not None:
+                cursor = (record.source, record.cursor_after)
+            if len(pending) >= batch_size or cursor is not None:
+                flush()
+    except BaseException:
+        # A collector failed (429 on page 3) or we are being stopped: keep what
+        # was fetched, but leave the cursor where it was so nothing is skipped.
+        cursor = None
+        if pending:
             flush()
+        raise
     if pending:
         flush()
     return summary
+
+
+def _take(
+    record: RawRecord, summary: IngestSummary, pending: list[Post], options: NormalizeOptions
+) -> None:
+    """Normalize one record into ``pending``; count what cannot be used."""
+    if record.kind == "bad":
+        summary.read += 1
+        summary.add_error(record.data)
+        return
+    try:
+        batch = normalize_record(record, options)
+    except (NormalizeError, BadInput) as e:
+        summary.read += 1
+        summary.add_error(e)
+        return
+    summary.read += len(batch.posts) + len(batch.errors)
+    for error in batch.errors:
+        summary.add_error(error)
+    summary.warnings.extend(batch.warnings[:100])
+    pending.extend(batch.posts)
 
 
 def normalize_options(settings: Any) -> NormalizeOptions:
