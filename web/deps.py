@@ -48,6 +48,7 @@ def current_user(request: Request, session: SessionDep) -> User:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise HTTPException(status_code=303, detail="login required",
                             headers={"Location": "/login?next=" + quote(target, safe="")})
+    session.expunge(user)  # stays readable when an error rolls the session back
     request.state.user = user
     return user
 
