@@ -1,13 +1,21 @@
-"""Per-source state (cursor, health) and the record of every collector run."""
+"""Per-source state (cursor, health) and the record of every collector run.
+
+A source is ``ok``, ``rate_limited`` (skipped until ``reset_at``) or ``broken``
+(its token was refused; skipped until the token's fingerprint changes).  Only a
+sha256 fingerprint of a token is ever stored, never the token.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+import sqlalchemy as sa
+from sqlmodel import Session, select
 
 from store.models import CollectorRun, SourceState, utcnow
+
+ERROR_CHARS = 2000
 
 
 def get_source_state(*, session: Session, source: str) -> SourceState:
@@ -26,8 +34,72 @@ def save_cursor(*, session: Session, source: str, cursor: dict[str, Any]) -> Non
     session.add(state)
 
 
+def skip_reason(state: SourceState, *, fingerprint: str | None, now: datetime) -> str | None:
+    """Why ``state`` must not run now, or None when it may."""
+    if state.state == "rate_limited" and state.reset_at is not None and state.reset_at > now:
+        return f"rate-limited until {state.reset_at.isoformat(timespec='seconds')}"
+    if state.state == "broken" and state.token_fingerprint == fingerprint:
+        return "token refused; skipped until the token changes"
+    return None
+
+
 def start_run(*, session: Session, source: str, started_at: datetime | None = None) -> CollectorRun:
     run = CollectorRun(source=source, started_at=started_at or utcnow())
     session.add(run)
     session.flush()
     return run
+
+
+def finish_run(
+    *, session: Session, run_id: int, fetched: int, new: int, updated: int, bad: int,
+    error: str | None = None,
+) -> None:
+    run = session.get(CollectorRun, run_id)
+    if run is None:
+        return
+    run.finished_at = utcnow()
+    run.fetched, run.new, run.updated, run.bad = fetched, new, updated, bad
+    run.error = error[:ERROR_CHARS] if error else None
+    session.add(run)
+
+
+def mark_success(*, session: Session, source: str, fingerprint: str | None) -> None:
+    state = get_source_state(session=session, source=source)
+    state.state, state.reset_at = "ok", None
+    state.token_fingerprint = fingerprint
+    state.last_success_at = utcnow()
+    session.add(state)
+
+
+def mark_error(
+    *, session: Session, source: str, error: str, state_name: str | None = None,
+    reset_at: datetime | None = None, fingerprint: str | None = None,
+) -> None:
+    """Record a failed run; ``state_name`` rate_limited/broken also changes whether it runs."""
+    state = get_source_state(session=session, source=source)
+    state.last_error, state.last_error_at = error[:ERROR_CHARS], utcnow()
+    if state_name == "rate_limited":
+        state.state, state.reset_at = "rate_limited", reset_at
+    elif state_name == "broken":
+        state.state, state.reset_at, state.token_fingerprint = "broken", None, fingerprint
+    session.add(state)
+
+
+def list_source_states(*, session: Session) -> dict[str, SourceState]:
+    return {s.source: s for s in session.exec(select(SourceState)).all()}
+
+
+def list_runs(
+    *, session: Session, source: str | None = None, limit: int = 50
+) -> list[CollectorRun]:
+    stmt = select(CollectorRun).order_by(CollectorRun.id.desc()).limit(limit)  # type: ignore[union-attr]
+    if source:
+        stmt = stmt.where(CollectorRun.source == source)
+    return list(session.exec(stmt).all())
+
+
+def last_run_starts(*, session: Session) -> dict[str, datetime]:
+    """Per source, when its newest run started."""
+    stmt = sa.select(CollectorRun.source, sa.func.max(CollectorRun.started_at)).group_by(
+        CollectorRun.source)
+    return {source: started for source, started in session.execute(stmt).all()}

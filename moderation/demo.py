@@ -1,0 +1,61 @@
+"""``cqf demo``: a fresh SQLite database in a folder, the bundled samples imported and
+checked, and demo users, so a newcomer sees the console working within a minute."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from settings import DEFAULT_CONFIG, Settings, load_settings
+from store.db import get_engine, migrate
+
+log = logging.getLogger(__name__)
+SAMPLES = Path(__file__).resolve().parent.parent / "collectors" / "samples"
+DEMO_USERS = (("demo-moderator", "moderator"), ("demo-manager", "manager"),
+              ("demo-admin", "admin"))
+# Which importer reads each bundled sample (by the start of its file name).
+SAMPLE_SOURCES = {"twitter": "twitter", "facebook": "facebook", "instagram": "facebook",
+                  "douyin": "douyin"}
+
+
+def prepare_demo(folder: Path, *, claim: Callable[[Any], None]
+                 ) -> tuple[Settings, Engine, Any, list[tuple[str, str, str]]]:
+    """Set up ``folder``; ``claim(main_job)`` must refuse when a demo already runs there."""
+    from moderation.pipeline import import_files, run_checks_safely
+    from moderation.users import create_user
+    from scheduler import MainJob
+
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "config.yaml"
+    config.write_text(DEFAULT_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+    environ = {k: v for k, v in os.environ.items() if k != "CQF_DATABASE_URL"}
+    settings = load_settings(config, environ)
+    engine = get_engine(settings.database.url)
+    main = MainJob(settings, engine)
+    claim(main)  # before the old database is removed under a running demo
+    database = Path(engine.url.database or "")
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(database) + suffix).unlink(missing_ok=True)
+    engine.dispose()
+    migrate(settings.database.url)
+    for path in sample_files():
+        source = SAMPLE_SOURCES[path.name.split("-")[0]]
+        import_files(source, [path], engine=engine, settings=settings)  # logs its summary
+    run_checks_safely(engine=engine, settings=settings)
+    users = []
+    for username, role in DEMO_USERS:
+        password = secrets.token_urlsafe(9)
+        create_user(engine=engine, username=username, role=role, password=password)
+        users.append((username, role, password))
+    return settings, engine, main, users
+
+
+def sample_files() -> list[Path]:
+    return sorted(p for p in SAMPLES.iterdir()
+                  if p.is_file() and p.name.split("-")[0] in SAMPLE_SOURCES)

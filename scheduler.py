@@ -1,0 +1,441 @@
+"""The main job: APScheduler jobs built from Settings, leadership, status.
+
+Jobs (all ``max_instances=1``, ``coalesce``, misfire grace; times in the campaign
+zone): one collection per enabled live source (interval + jitter, first run soon
+after start), the Douyin watch folder, a metrics refresh, export regeneration
+when posts changed, a daily maintenance job and the leader's heartbeat.  Checks
+run inside each collection (``scheduler.checks_after_collect``).
+
+``MainJob`` holds the scheduler only while it holds the leadership
+(``store.leader``); ``serve`` pairs it with the web app in one process; ``register``
+adds the commands collect, run, demo, jobs and status to ``cqf``.
+
+(No ``from __future__ import annotations`` here: typer reads the annotations of the
+commands defined inside ``register``, which import their types locally.)
+"""
+
+import contextlib
+import importlib
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import uvicorn
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.engine import Engine
+
+from settings import Settings
+from store.db import session_scope
+from store.leader import Leadership, beat, clear_beat
+from store.models import utcnow
+
+log = logging.getLogger(__name__)
+JOB_DEFAULTS = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 300}
+LIVE_SOURCES = ("twitter", "facebook")
+STANDBY_SECONDS = 15.0
+HEARTBEAT_SECONDS = 20.0
+FIRST_RUN_DELAY = timedelta(seconds=3)
+# Export entry points, looked up when the job is built: (module, function) per export.
+EXPORTS = (("export.site", "build_site", "site_dir"), ("export.led", "write_led", "led_dir"))
+
+
+@dataclass
+class JobSpec:
+    id: str
+    name: str
+    trigger: Any
+    func: Callable[[], Any]
+    first_run: datetime | None = None  # None: the trigger's own first time
+
+
+def build_jobs(settings: Settings, engine: Engine, stop: threading.Event | None = None
+               ) -> list[JobSpec]:
+    """The jobs ``settings`` asks for (pure: nothing runs)."""
+    from moderation.pipeline import collect_source, import_watch_folder
+    from moderation.refresh import refresh_metrics
+
+    tz = settings.campaign.tz
+    soon = datetime.now(tz) + FIRST_RUN_DELAY
+    jobs: list[JobSpec] = []
+    for name in LIVE_SOURCES:
+        cfg = getattr(settings.sources, name)
+        if cfg.enabled:
+            jobs.append(JobSpec(
+                f"collect:{name}", f"collect {name}", _interval(cfg.schedule, tz),
+                lambda n=name: collect_source(n, engine=engine, settings=settings, stop=stop),
+                soon))
+    douyin = settings.sources.douyin
+    if douyin.enabled:
+        jobs.append(JobSpec(
+            "watch:douyin", f"import Douyin exports from {douyin.watch_folder}",
+            _interval(douyin.schedule, tz),
+            lambda: import_watch_folder(engine=engine, settings=settings, stop=stop), soon))
+    if any(getattr(settings.sources, n).enabled for n in LIVE_SOURCES):
+        jobs.append(JobSpec(
+            "metrics", f"refresh metrics of posts younger than "
+            f"{settings.scheduler.metrics_max_age_days} days",
+            IntervalTrigger(minutes=settings.scheduler.metrics_minutes, timezone=tz),
+            lambda: refresh_metrics(engine=engine, settings=settings, stop=stop)))
+    exporter = Exporter(settings, engine)
+    if exporter.targets:
+        jobs.append(JobSpec("export", "regenerate " + ", ".join(exporter.names) + " if changed",
+                            IntervalTrigger(minutes=5, timezone=tz), exporter.run_if_changed,
+                            soon + FIRST_RUN_DELAY))
+    jobs.append(JobSpec("maintenance", "expire claims, vacuum/analyze (daily)",
+                        CronTrigger(hour=4, minute=30, timezone=tz),
+                        lambda: run_maintenance(engine)))
+    return jobs
+
+
+def _interval(schedule: Any, tz: Any) -> IntervalTrigger:
+    return IntervalTrigger(minutes=schedule.minutes, jitter=schedule.jitter_seconds or None,
+                           timezone=tz)
+
+
+def build_scheduler(settings: Settings, engine: Engine, stop: threading.Event | None = None
+                    ) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone=settings.campaign.tz, job_defaults=JOB_DEFAULTS)
+    for spec in build_jobs(settings, engine, stop):
+        extra = {"next_run_time": spec.first_run} if spec.first_run else {}
+        scheduler.add_job(logged(spec), spec.trigger, id=spec.id, name=spec.name, **extra)
+    return scheduler
+
+
+def logged(spec: JobSpec) -> Callable[[], None]:
+    """One log line per job run, and no exception escapes into APScheduler."""
+
+    def run() -> None:
+        started = time.monotonic()
+        try:
+            result = spec.func()
+        except Exception:
+            log.exception("job %s failed after %.1fs", spec.id, time.monotonic() - started)
+            return
+        lines = [r.line() for r in result] if isinstance(result, list) else [
+            result.line() if hasattr(result, "line") else str(result or "done")]
+        log.info("job %s: %s (%.1fs)", spec.id, "; ".join(lines) or "nothing to do",
+                 time.monotonic() - started)
+
+    return run
+
+
+class Exporter:
+    """Regenerates the theme page and LED playlist when a post changed since the last export."""
+
+    def __init__(self, settings: Settings, engine: Engine):
+        self.settings, self.engine = settings, engine
+        self.targets: list[tuple[str, Callable[..., Any], str]] = []
+        for module_name, func_name, dir_field in EXPORTS:
+            try:
+                func = getattr(importlib.import_module(module_name), func_name)
+            except (ImportError, AttributeError):
+                continue
+            self.targets.append((module_name.rsplit(".", 1)[1], func, dir_field))
+        self.names = [name for name, _, _ in self.targets]
+        self.exported: tuple[Any, ...] | None = None  # the change marker last exported
+
+    def run_if_changed(self) -> str:
+        marker = self.change_marker()
+        if marker == self.exported:
+            return "unchanged"
+        for name, func, dir_field in self.targets:
+            func(engine=self.engine, settings=self.settings,
+                 out_dir=getattr(self.settings.export, dir_field))
+            log.info("exported %s", name)
+        self.exported = marker
+        return "exported " + ", ".join(self.names)
+
+    def change_marker(self) -> tuple[Any, ...]:
+        """Moves whenever a post changes in a way exports mirror (read before exporting)."""
+        from store.maintenance import last_change_at
+
+        with session_scope(self.engine) as session:
+            try:
+                from store.exports import current_change_seq
+                seq: Any = current_change_seq(session=session)
+            except ImportError:
+                seq = None
+            return (last_change_at(session=session), seq)
+
+
+def run_maintenance(engine: Engine) -> str:
+    from store.maintenance import expire_claims, vacuum_analyze
+
+    with session_scope(engine) as session:
+        released = expire_claims(session=session)
+    vacuum_analyze(engine)
+    return f"released {released} expired claims; vacuum/analyze done"
+
+
+class MainJob:
+    """The scheduler, run only while this process leads; standbys retry every 15 s."""
+
+    def __init__(self, settings: Settings, engine: Engine, *,
+                 standby_seconds: float = STANDBY_SECONDS):
+        self.settings, self.engine = settings, engine
+        self.stop = threading.Event()
+        self.leadership = Leadership(engine)
+        self.standby_seconds = standby_seconds
+        self.scheduler: BackgroundScheduler | None = None
+        self.started_at = utcnow()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Lead if possible, and keep trying (or keep beating) in a background thread."""
+        self._thread = threading.Thread(target=self._loop, name="leader", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self._tick()
+            except Exception:  # noqa: BLE001 - a database hiccup: try again next tick
+                log.exception("leadership check failed")
+            wait = HEARTBEAT_SECONDS if self.scheduler else self.standby_seconds
+            self.stop.wait(wait)
+
+    def _tick(self) -> None:
+        if self.scheduler is None:
+            if self.leadership.try_acquire():
+                self._lead()
+            return
+        if not self.leadership.alive():
+            log.error("lost the scheduler leadership; standing by")
+            self._stop_scheduler()
+            return
+        with session_scope(self.engine) as session:
+            beat(session=session, holder=self.leadership.holder, started_at=self.started_at)
+
+    def _lead(self) -> None:
+        self.started_at = utcnow()
+        with session_scope(self.engine) as session:
+            beat(session=session, holder=self.leadership.holder, started_at=self.started_at)
+        self.scheduler = build_scheduler(self.settings, self.engine, self.stop)
+        self.scheduler.start()
+        log.info("scheduler leader (%s): %d jobs", self.leadership.holder,
+                 len(self.scheduler.get_jobs()))
+
+    def _stop_scheduler(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=True)  # running jobs end after the batch in hand
+            self.scheduler = None
+
+    @property
+    def leading(self) -> bool:
+        return self.scheduler is not None
+
+    def shutdown(self) -> None:
+        self.stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        was_leading = self.leading
+        self._stop_scheduler()
+        if was_leading:
+            with session_scope(self.engine) as session:
+                clear_beat(session=session, holder=self.leadership.holder)
+        self.leadership.release()
+        log.info("scheduler stopped")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: ``serve`` stops web and scheduler together."""
+
+    def capture_signals(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+
+def serve(settings: Settings, main: MainJob, *, host: str, port: int,
+          on_ready: Callable[[], None] | None = None) -> None:
+    """The web app and the main job in one process until SIGTERM/SIGINT, then a clean exit."""
+    from web.app import create_app
+
+    config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning",
+                            access_log=False, timeout_graceful_shutdown=3)
+    server = _Server(config)
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        log.info("%s: finishing the batch in hand, then stopping", signal.Signals(signum).name)
+        server.force_exit = server.should_exit  # a second signal: stop waiting for clients
+        server.should_exit = True
+        main.stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # ours: one line per job run
+    main.start()
+    if on_ready:
+        on_ready()
+    try:
+        server.run()
+    finally:
+        main.shutdown()
+
+
+def register(app: Any) -> None:
+    """Add collect, run, demo, jobs and status to the ``cqf`` command."""
+    from cli import ConfigOption, console, err_console, load, open_database
+
+    @app.command("collect")
+    def collect_command(
+        source: Annotated[str | None, typer.Argument(
+            help="twitter, facebook or douyin (the watch folder); default: every enabled one",
+            show_default=False)] = None,
+        config: ConfigOption = None,
+    ) -> None:
+        """Run the collectors once now; exit 1 if one failed."""
+        from moderation.pipeline import collect_source, import_watch_folder
+
+        settings = load(config)
+        engine = open_database(settings)
+        names = [source] if source else [n for n in (*LIVE_SOURCES, "douyin")
+                                         if getattr(settings.sources, n).enabled]
+        failed = False
+        for name in names:
+            if name == "douyin":
+                summary = import_watch_folder(engine=engine, settings=settings)
+            else:
+                summary = collect_source(name, engine=engine, settings=settings)
+            failed = failed or bool(summary.error)
+            out = err_console if summary.error or summary.skipped else console
+            out.print(summary.line(), markup=False, highlight=False)
+        if not names:
+            console.print("no source is enabled in the config")
+        raise typer.Exit(1 if failed else 0)
+
+    @app.command("run")
+    def run_command(
+        host: Annotated[str | None, typer.Option(help="default: web.host")] = None,
+        port: Annotated[int | None, typer.Option(help="default: web.port")] = None,
+        config: ConfigOption = None,
+    ) -> None:
+        """The main job: migrations, the scheduler (if this process leads) and the web app."""
+        settings = load(config)
+        engine = open_database(settings)
+        main = MainJob(settings, engine)
+        claim_sqlite_leadership(main)
+        host, port = host or settings.web.host, port or settings.web.port
+        serve(settings, main, host=host, port=port,
+              on_ready=lambda: console.print(f"cqf running on http://{host}:{port}/ "
+                                             "(Ctrl+C stops)", markup=False))
+
+    @app.command("demo")
+    def demo_command(
+        dir: Annotated[Path, typer.Option("--dir", help="working folder")] = Path("cqf-demo"),
+        host: Annotated[str, typer.Option()] = "127.0.0.1",
+        port: Annotated[int, typer.Option()] = 8000,
+        serve_: Annotated[bool, typer.Option("--serve/--no-serve",
+                                             help="start the main job and web app")] = True,
+    ) -> None:
+        """A fresh demo: sample data imported and checked, demo users, main job and web app."""
+        from moderation.demo import prepare_demo
+
+        settings, engine, main, users = prepare_demo(dir, claim=claim_sqlite_leadership)
+        console.print(f"demo database: {settings.database.url}", markup=False)
+        for user, role, password in users:
+            console.print(f"demo {role}: user {user} password {password}", markup=False,
+                          highlight=False)
+        if not serve_:
+            main.leadership.release()
+            return
+        url = f"http://{host}:{port}/"
+        serve(settings, main, host=host, port=port, on_ready=lambda: console.print(
+            f"open {url}moderation and log in as a demo user above (Ctrl+C stops)",
+            markup=False))
+
+    @app.command("jobs")
+    def jobs_command(config: ConfigOption = None) -> None:
+        """The configured jobs and their next run times (campaign time zone)."""
+        from rich.table import Table
+
+        settings = load(config)
+        engine = open_database(settings)
+        table = Table("job", "what", "schedule", "next run")
+        for row in list_jobs(settings, engine):
+            table.add_row(row["id"], row["name"], row["schedule"], row["next_run"])
+        console.print(table)
+
+    @app.command("status")
+    def status_command(
+        format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+        config: ConfigOption = None,
+    ) -> None:
+        """Per source: enabled, last success, last error, next run, cursor, token; the queue."""
+        from moderation.operations import status_report
+
+        settings = load(config)
+        report = status_report(engine=open_database(settings), settings=settings)
+        if format == "json":
+            sys.stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+            return
+        print_status(report, console)
+
+
+def claim_sqlite_leadership(main: MainJob) -> None:
+    """On SQLite only one scheduler may run per file: refuse to start a second one."""
+    from normalize.errors import CqfError
+    from store.leader import lock_holder
+
+    if main.engine.dialect.name != "sqlite" or main.leadership.try_acquire():
+        return
+    holder = lock_holder(main.engine) or "another process"
+    raise CqfError(f"a scheduler is already running on {main.engine.url.database} "
+                   f"({holder}); stop it first, or use PostgreSQL to run several processes")
+
+
+def list_jobs(settings: Settings, engine: Engine) -> list[dict[str, str]]:
+    from moderation.operations import status_report
+
+    tz = settings.campaign.tz
+    now = datetime.now(tz)
+    facts = {s["source"]: s for s in status_report(engine=engine, settings=settings)["sources"]}
+    rows = []
+    for spec in build_jobs(settings, engine):
+        source = spec.id.partition(":")[2]
+        if source in facts:
+            due = facts[source]["next_run_at"]
+            when = _local(due, tz) if due else f"not running ({facts[source]['token']} token)"
+        else:
+            fire = spec.first_run or spec.trigger.get_next_fire_time(None, now)
+            when = fire.strftime("%Y-%m-%d %H:%M %Z") if fire else "-"
+        rows.append({"id": spec.id, "name": spec.name, "schedule": str(spec.trigger),
+                     "next_run": when})
+    return rows
+
+
+def print_status(report: dict[str, Any], out: Any) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    sched = report["scheduler"]
+    out.print(f"scheduler: {'running' if sched['running'] else '[red]not running[/]'}"
+              + (f" ({escape(sched['holder'])}, last beat {sched['last_beat_at']})"
+                 if sched["holder"] else ""))
+    table = Table("source", "enabled", "state", "token", "last success", "last error",
+                  "next run", "cursor")
+    for s in report["sources"]:
+        error = f"{s['last_error_at']} {s['last_error']}" if s["last_error"] else ""
+        table.add_row(s["source"], "yes" if s["enabled"] else "no", s["state"], s["token"],
+                      s["last_success_at"] or "-", escape(error[:80]), s["next_run_at"] or "-",
+                      escape(json.dumps(s["cursor"])[:60]))
+    out.print(table)
+    queue = report["queue"]
+    out.print(f"queue backlog: {queue['backlog']} ({queue['pending']} pending, "
+              f"{queue['unchecked']} not yet checked)")
+    for problem in report["problems"]:
+        out.print(f"[red]problem:[/] {escape(problem)}")
+
+
+def _local(iso: str, tz: Any) -> str:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(tz).strftime(
+        "%Y-%m-%d %H:%M %Z")

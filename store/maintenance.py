@@ -1,0 +1,54 @@
+"""Queries of the scheduler's housekeeping jobs: claims, metrics refresh, exports, vacuum."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from store.models import PostRow, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def expire_claims(*, session: Session, now: datetime | None = None) -> int:
+    """Release queue claims whose time is up; returns how many."""
+    stmt = (sa.update(PostRow)
+            .where(PostRow.claimed_until.is_not(None), PostRow.claimed_until < (now or utcnow()))
+            .values(claimed_by=None, claimed_until=None))
+    return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def recent_source_ids(*, session: Session, sources: tuple[str, ...], since: datetime
+                      ) -> list[tuple[str, str]]:
+    """(source, source_id) of posts created after ``since`` and not taken down."""
+    stmt = (sa.select(PostRow.source, PostRow.source_id)
+            .where(PostRow.source.in_(sources), PostRow.created_at >= since,
+                   PostRow.status != "removed")
+            .order_by(PostRow.id))
+    return [(s, i) for s, i in session.execute(stmt).all()]
+
+
+def last_change_at(*, session: Session) -> datetime | None:
+    """When a post last changed in a way exports mirror (new post or moderation)."""
+    return session.execute(sa.select(sa.func.max(PostRow.changed_at))).scalar()
+
+
+def count_by_status(*, session: Session) -> dict[str, int]:
+    stmt = sa.select(PostRow.status, sa.func.count()).group_by(PostRow.status)
+    return {status: int(n) for status, n in session.execute(stmt).all()}
+
+
+def vacuum_analyze(engine: Engine) -> None:
+    """Reclaim space and refresh planner statistics (outside a transaction)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA optimize")
+            conn.exec_driver_sql("ANALYZE")
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        else:
+            conn.exec_driver_sql("VACUUM (ANALYZE)")
+    log.info("vacuum/analyze done")
