@@ -112,12 +112,14 @@ class Dedup(Strict):
     threshold: float = Field(88, ge=0, le=100)  # rapidfuzz score for "same text"
     min_chars: int = Field(24, ge=1)  # shorter cleaned text is never a text duplicate
     window_days: int = Field(60, ge=1)
+    copy_min_chars: int = Field(40, ge=1)  # shorter captions by different authors: never copies
 
 
 class Languages(Strict):
     reviewable: list[str] = ["zh", "en"]
     min_confidence: float = Field(0.80, ge=0, le=1)
     min_chars: int = Field(8, ge=1)
+    workers: int = Field(0, ge=0)  # detection processes; 0 = one per CPU, 1 = in-process
 
 
 class BannedWords(Strict):

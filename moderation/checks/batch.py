@@ -1,0 +1,225 @@
+"""``Checker``: all checks of one batch of posts, as rows of results for store.save_results."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session
+
+from moderation.checks import dedup, language
+from moderation.checks.clusters import DEDUP_CODES, Folder, Outcome, work_from_row
+from moderation.checks.rules import Flag, Rules, flag
+from moderation.checks.text import dedup_text, is_retweet_text, language_text
+from settings import Settings
+from store import checks as store
+from store.models import utcnow
+
+HUMAN_KEPT = ("status", "reason", "duplicate_of")  # a moderator's decision is never redone
+
+
+class Checker:
+    """Compiled settings plus the detection pool, reused across batches of one run."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.rules = Rules.from_settings(settings)
+        self.pool: Any = None
+
+    def __enter__(self) -> Checker:
+        self.pool = language.open_pool(self.settings.languages.workers)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+
+    # -- a batch of unchecked posts -------------------------------------------------------
+    def check_batch(self, session: Session, posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        posts = sorted(posts, key=lambda p: (p["created_at"], p["id"]))
+        detection = self._start_languages(session, posts)
+        folder, outcomes = self._dedup(session, posts)
+        counts = self._author_days(session, posts)
+        langs = self._finish_languages(session, detection)
+        now, results = utcnow(), []
+        for post in posts:
+            outcome = outcomes.get(post["id"]) or Outcome()
+            dedup_flags = folder.touched.get(post["id"], outcome.flags)
+            lang, lang_flags = langs[post["id"]]
+            flags = dedup_flags + lang_flags + self.rules.evaluate(
+                post, posts_that_day=counts[self._day_key(post)])
+            row = {"id": post["id"], "lang": lang.lang, "lang_confidence": lang.confidence,
+                   "flags": flags, "duplicate_of": outcome.duplicate_of, "checked_at": now}
+            if any(f["code"] == "repost" for f in dedup_flags) or outcome.duplicate_of:
+                row.update(status="duplicate", reason=None)
+            else:
+                row.update(self._rule_status(flags))
+            results.append(self._keep_decision(post, row, now))
+        batch_ids = {p["id"] for p in posts}
+        results += [{"id": pid, "flags": flags} for pid, flags in folder.touched.items()
+                    if pid not in batch_ids]
+        return results
+
+    # -- recheck: language and rules again, duplicates and decisions kept ------------------
+    def recheck_batch(self, session: Session, posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        detection = self._start_languages(session, posts)
+        counts = self._author_days(session, posts)
+        langs = self._finish_languages(session, detection)
+        now, results = utcnow(), []
+        for post in posts:
+            lang, lang_flags = langs[post["id"]]
+            kept = [f for f in post["flags"] or [] if f["code"] in DEDUP_CODES]
+            flags = kept + lang_flags + self.rules.evaluate(
+                post, posts_that_day=counts[self._day_key(post)])
+            row: dict[str, Any] = {"id": post["id"], "lang": lang.lang,
+                                   "lang_confidence": lang.confidence, "flags": flags}
+            if post["status"] in ("pending", "rejected", "approved", "collected"):
+                row.update(self._rule_status(flags))
+            results.append(self._keep_decision(post, row, now))
+        return results
+
+    # -- pieces -------------------------------------------------------------------------
+    def _rule_status(self, flags: list[Flag]) -> dict[str, Any]:
+        status, reason = self.rules.status(flags, skip_queue=self.settings.rules.allowed_skip_queue)
+        return {"status": status, "reason": reason}
+
+    @staticmethod
+    def _keep_decision(post: dict[str, Any], row: dict[str, Any], now: Any) -> dict[str, Any]:
+        if post.get("decided_by"):
+            for column in HUMAN_KEPT:
+                row.pop(column, None)
+        elif "status" in row and row["status"] != post["status"]:
+            row["changed_at"] = now
+        elif "status" in row and row.get("reason") == post.get("reason"):
+            row.pop("status")
+            row.pop("reason")
+        return row
+
+    def _day_key(self, post: dict[str, Any]) -> tuple[str, str, date]:
+        tz = self.settings.campaign.tz
+        return post["source"], post["author_id"], post["created_at"].astimezone(tz).date()
+
+    def _author_days(self, session: Session, posts: list[dict[str, Any]]
+                     ) -> Counter[tuple[str, str, date]]:
+        return store.count_author_days(
+            session=session, authors={(p["source"], p["author_id"]) for p in posts},
+            tz=self.settings.campaign.tz, since=min(p["created_at"] for p in posts),
+            until=max(p["created_at"] for p in posts))
+
+    def _start_languages(self, session: Session, posts: list[dict[str, Any]]) -> dict[str, Any]:
+        opts = self.settings.languages
+        cleaned = {p["id"]: language_text(p["text"] or "") for p in posts}
+        need = {language.text_hash(t): t for p in posts if language.needs_detection(
+            platform_lang=p["platform_lang"], cleaned=(t := cleaned[p["id"]]),
+            min_chars=opts.min_chars)}
+        known = store.get_lang_cache(session=session, hashes=need)
+        todo = [h for h in need if h not in known]
+        texts = [need[h] for h in todo]
+        pending = None
+        if self.pool is not None and len(texts) >= language.POOL_MIN_TEXTS:
+            pending = self.pool.map_async(language.detect_one, texts, chunksize=16)
+        return {"posts": posts, "cleaned": cleaned, "known": known, "todo": todo,
+                "texts": texts, "pending": pending}
+
+    def _finish_languages(self, session: Session, job: dict[str, Any]
+                          ) -> dict[int, tuple[language.Language, list[Flag]]]:
+        opts = self.settings.languages
+        found = job["pending"].get() if job["pending"] is not None else [
+            language.detect_one(t) for t in job["texts"]]
+        fresh = dict(zip(job["todo"], found, strict=True))
+        store.put_lang_cache(session=session, entries=fresh)
+        known = {**job["known"], **fresh}
+        out = {}
+        for post in job["posts"]:
+            cleaned = job["cleaned"][post["id"]]
+            lang = language.decide(
+                platform_lang=post["platform_lang"], cleaned=cleaned,
+                detected=known.get(language.text_hash(cleaned)),
+                min_confidence=opts.min_confidence, min_chars=opts.min_chars)
+            out[post["id"]] = (lang, self._language_flags(lang))
+        return out
+
+    def _language_flags(self, lang: language.Language) -> list[Flag]:
+        opts = self.settings.languages
+        if lang.uncertain:
+            return [flag("language-uncertain", f"best guess below {opts.min_confidence:.2f} "
+                                               f"(confidence {lang.confidence:.2f})")]
+        if lang.lang != "und" and lang.lang not in opts.reviewable:
+            return [flag("needs-translation",
+                         f"written in {lang.lang}; the team reads {', '.join(opts.reviewable)}")]
+        return []
+
+    def _dedup(self, session: Session, posts: list[dict[str, Any]]
+               ) -> tuple[Folder, dict[int, Outcome]]:
+        opts, tags = self.settings.dedup, self.rules.campaign_tags
+        outcomes: dict[int, Outcome] = {}
+        originals = store.find_post_ids(session=session, keys={
+            p["repost_of"] for p in posts if p["is_repost"] and p["repost_of"]})
+        works: dict[int, dedup.Work] = {}
+        for post in posts:
+            if post["is_repost"] or is_retweet_text(post["text"]):
+                outcomes[post["id"]] = _repost_outcome(post, originals)
+                continue
+            text = dedup_text(post["text"] or "", campaign_tags=tags)
+            keys = dedup.text_keys(text, min_chars=opts.min_chars) + dedup.media_keys(
+                source=post["source"], source_id=post["source_id"], text=post["text"] or "",
+                media=post["media"] or [])
+            works[post["id"]] = work_from_row(post, text, keys)
+        stored = store.find_keys(session=session, keys={k for w in works.values() for k in w.keys})
+        rows = store.load_works(session=session, ids={
+            i for ids in stored.values() for i in ids[:dedup.BUCKET_CAP]})
+        known = {i: work_from_row(r, dedup_text(r["text"] or "", campaign_tags=tags), [])
+                 for i, r in rows.items()}
+        by_key = {w.key: (i, rows[i]["flags"]) for i, w in known.items()}
+        batch_index: dict[str, list[dedup.Work]] = {}
+
+        def lookup(key: str) -> tuple[int, list[Flag]] | None:
+            if key in by_key:
+                return by_key[key]
+            ids = store.find_post_ids(session=session, keys=[key])
+            if key not in ids:
+                return None
+            row = store.load_works(session=session, ids=[ids[key]])[ids[key]]
+            by_key[key] = (row["id"], row["flags"])
+            return by_key[key]
+
+        folder = Folder(lookup)
+        inserts: list[tuple[str, int]] = []
+        for post in posts:
+            work = works.get(post["id"])
+            if work is None:
+                continue
+            candidates: dict[int, tuple[dedup.Work, set[str]]] = {}
+            for key in work.keys:
+                others = [known[i] for i in stored.get(key, [])[:dedup.BUCKET_CAP] if i in known]
+                for other in others + batch_index.get(key, []):
+                    candidates.setdefault(other.id, (other, set()))[1].add(key)
+            matches = dedup.verify(work, candidates.values(), threshold=opts.threshold,
+                                   copy_min_chars=opts.copy_min_chars)
+            outcome = folder.decide(work, matches)
+            work.duplicate_of = outcome.duplicate_of
+            outcomes[post["id"]] = outcome
+            by_key[work.key] = (work.id, outcome.flags)
+            for key in work.keys:
+                bucket = batch_index.setdefault(key, [])
+                if len(stored.get(key, [])) + len(bucket) < dedup.BUCKET_CAP:
+                    bucket.append(work)
+                    inserts.append((key, work.id))
+        store.add_keys(session=session, rows=inserts)
+        return folder, outcomes
+
+    @property
+    def workers(self) -> int:
+        return self.settings.languages.workers
+
+
+def _repost_outcome(post: dict[str, Any], originals: dict[str, int]) -> Outcome:
+    original = post["repost_of"]
+    if original and original in originals:
+        return Outcome(original, [flag("repost", f"repost of {original}")])
+    if original:
+        return Outcome(None, [flag("repost", f"repost of {original} (original not collected)")])
+    return Outcome(None, [flag("repost", "manual retweet (text starts with RT @)")])

@@ -1,0 +1,135 @@
+"""Near-duplicate matching: blocking keys, then rapidfuzz verification.
+
+Blocking: one-permutation MinHash over character 4-grams of the cleaned
+caption (``BANDS`` bands of ``ROWS`` bins), plus identical-media keys (media
+URL without its query, Douyin video id).  The keys live in the DedupKey table,
+so a new batch is compared with everything stored without a rebuild; a key
+holds at most ``BUCKET_CAP`` posts (the earliest), which bounds the work per
+post no matter how common a phrase is.  Candidates are verified with
+``rapidfuzz.fuzz.ratio`` on the cleaned text; media keys are exact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from moderation.checks.text import URL
+
+SHINGLE = 4
+BANDS = 16
+ROWS = 2
+BINS = BANDS * ROWS
+BUCKET_CAP = 24
+PLATFORMS = {"twitter": "Twitter/X", "facebook": "Facebook", "instagram": "Instagram",
+             "douyin": "Douyin"}
+_DOUYIN_VIDEO = re.compile(r"douyin\.com/(?:video|note)/(\d{6,})|modal_id=(\d{6,})")
+
+
+@dataclass(slots=True)
+class Work:
+    """A post as duplicate matching sees it (stored or in the current batch)."""
+
+    id: int
+    key: str
+    source: str
+    author_id: str
+    author_names: frozenset[str]
+    created_at: datetime
+    text: str  # dedup_text
+    duplicate_of: str | None = None
+    keys: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    work: Work
+    kind: str  # "text" or "media"
+    score: float
+
+
+def author_names(handle: str, name: str) -> frozenset[str]:
+    """Handles and display names folded to letters and digits, for cross-platform identity."""
+    names = set()
+    for value in (handle, name):
+        folded = "".join(c for c in unicodedata.normalize("NFKC", value or "").casefold()
+                         if c.isalnum())
+        if len(folded) >= 3:
+            names.add(folded)
+    return frozenset(names)
+
+
+def same_author(a: Work, b: Work) -> bool:
+    """Same account, or on another platform the same handle or display name."""
+    if a.source == b.source:
+        return bool(a.author_id) and a.author_id == b.author_id
+    return bool(a.author_names & b.author_names)
+
+
+def text_keys(text: str, *, min_chars: int) -> list[str]:
+    """LSH band keys of a cleaned caption; none when it is too short to be a work's own."""
+    if len(text) < min_chars:
+        return []
+    compact = " ".join(text.split())
+    bins = [-1] * BINS
+    for i in range(max(1, len(compact) - SHINGLE + 1)):
+        h = zlib.crc32(compact[i:i + SHINGLE].encode("utf-8"))
+        b = h % BINS
+        if bins[b] < 0 or h < bins[b]:
+            bins[b] = h
+    keys = []
+    for band in range(BANDS):
+        values = bins[band * ROWS:(band + 1) * ROWS]
+        if max(values) >= 0:
+            keys.append(f"t{band}:" + ".".join(format(v, "x") if v >= 0 else "-" for v in values))
+    return keys
+
+
+def media_keys(*, source: str, source_id: str, text: str, media: Iterable[dict[str, Any]]
+               ) -> list[str]:
+    """Exact keys for the same photo or video: media URL (no query) and Douyin video ids."""
+    keys = set()
+    for item in media:
+        url = str(item.get("url") or "").split("?", 1)[0]
+        if url.startswith(("http://", "https://")):
+            keys.add("m:" + hashlib.sha1(url.encode("utf-8")).hexdigest()[:24])
+    videos = {a or b for a, b in _DOUYIN_VIDEO.findall(" ".join(URL.findall(text or "")))}
+    if source == "douyin":
+        videos.add(source_id)
+    keys.update(f"v:{v}" for v in videos if v)
+    return sorted(keys)
+
+
+def verify(new: Work, candidates: Iterable[tuple[Work, set[str]]], *, threshold: float,
+           copy_min_chars: int) -> list[Match]:
+    """Candidates (with the keys they share) that really are the same work as ``new``.
+
+    A shared media key is identical media; a shared text band only proposes a pair
+    that the rapidfuzz ratio of the cleaned captions must confirm.
+    """
+    matches = []
+    for other, shared in candidates:
+        if other.id == new.id:
+            continue
+        if any(k[0] in "mv" for k in shared):
+            matches.append(Match(other, "media", 100.0))
+            continue
+        score = fuzz.ratio(new.text, other.text, score_cutoff=threshold)
+        if not score:
+            continue
+        if not same_author(new, other) and min(len(new.text), len(other.text)) < copy_min_chars:
+            continue  # short boilerplate by different people is not a copy
+        matches.append(Match(other, "text", score))
+    return matches
+
+
+def platform(source: str) -> str:
+    return PLATFORMS.get(source, source)

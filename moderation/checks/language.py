@@ -1,0 +1,152 @@
+"""Language identification: the platform's own tag when real, else langdetect on cleaned text.
+
+langdetect is made deterministic (``DetectorFactory.seed = 0``) and its
+profiles are loaded once under a lock before any thread or worker uses them
+(its lazy first load is not thread-safe).  Threads give it no speed-up, so
+large batches go to a small process pool.  Raw detections are cached by the
+hash of the cleaned text (store/checks.py); thresholds apply after the cache,
+so changing ``languages.min_confidence`` needs no re-detection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+NO_LANGUAGE = frozenset({"und", "qme", "qht", "qam", "zxx", "art", ""})
+ALIASES = {"zh-cn": "zh", "zh-tw": "zh", "zh-hans": "zh", "zh-hant": "zh", "in": "id",
+           "iw": "he", "ji": "yi", "jw": "jv"}
+POOL_MIN_TEXTS = 64  # fewer texts than this are detected in-process
+_lock = threading.Lock()
+_loaded = False
+
+
+@dataclass(frozen=True, slots=True)
+class Language:
+    lang: str  # ISO 639-1, or "und"
+    confidence: float
+    uncertain: bool = False  # a guess below min_confidence (not merely too short)
+
+
+def load_profiles() -> None:
+    """Seed langdetect and load its profiles exactly once, before any concurrent use."""
+    global _loaded
+    with _lock:
+        if _loaded:
+            return
+        from langdetect import DetectorFactory
+        from langdetect.detector_factory import init_factory
+
+        DetectorFactory.seed = 0
+        init_factory()
+        _loaded = True
+
+
+def iso_code(tag: str | None) -> str | None:
+    """A platform or langdetect tag as ISO 639-1 (``zh-TW`` -> ``zh``); None if not a language."""
+    if not tag:
+        return None
+    tag = tag.strip().lower().replace("_", "-")
+    if tag in NO_LANGUAGE:
+        return None
+    return ALIASES.get(tag) or ALIASES.get(tag.split("-")[0]) or tag.split("-")[0]
+
+
+def text_hash(cleaned: str) -> str:
+    return hashlib.sha1(cleaned.encode("utf-8")).hexdigest()
+
+
+def weighted_length(cleaned: str) -> int:
+    """Letters, an ideograph/syllable block counting as two (they carry more than a letter)."""
+    return sum(2 if _wide(c) else 1 for c in cleaned if c.isalpha())
+
+
+def _wide(c: str) -> bool:
+    return "\u2e80" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af" or "\uf900" <= c <= "\ufaff"
+
+
+def script_language(cleaned: str) -> str | None:
+    """Scripts used by one language only: Hangul, kana, Thai; pure Han is Chinese."""
+    counts = {"han": 0, "kana": 0, "hangul": 0, "thai": 0, "other": 0}
+    for c in cleaned:
+        if not c.isalpha():
+            continue
+        if "\u3040" <= c <= "\u30ff":
+            counts["kana"] += 1
+        elif "\uac00" <= c <= "\ud7af" or "\u1100" <= c <= "\u11ff":
+            counts["hangul"] += 1
+        elif "\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf":
+            counts["han"] += 1
+        elif "\u0e00" <= c <= "\u0e7f":
+            counts["thai"] += 1
+        else:
+            counts["other"] += 1
+    total = sum(counts.values())
+    if not total or counts["other"] > 0.1 * total:
+        return None
+    if counts["kana"]:
+        return "ja"
+    if counts["hangul"] > counts["han"]:
+        return "ko"
+    if counts["thai"] > 0.9 * total:
+        return "th"
+    return "zh" if counts["han"] > 0.9 * total else None
+
+
+def detect_one(cleaned: str) -> tuple[str, float]:
+    """langdetect's best guess for cleaned text: (ISO code, probability)."""
+    load_profiles()
+    from langdetect import detect_langs
+    from langdetect.lang_detect_exception import LangDetectException
+
+    try:
+        best = detect_langs(cleaned)[0]
+    except LangDetectException:
+        return "und", 0.0
+    return iso_code(best.lang) or "und", round(float(best.prob), 4)
+
+
+def detect_many(texts: Sequence[str], pool: Any = None) -> list[tuple[str, float]]:
+    if pool is not None and len(texts) >= POOL_MIN_TEXTS:
+        return pool.map(detect_one, texts, chunksize=32)
+    return [detect_one(t) for t in texts]
+
+
+def open_pool(workers: int) -> Any:
+    """A process pool for detection, or None when one process is all there is."""
+    workers = workers or (os.cpu_count() or 1)
+    if workers < 2:
+        return None
+    load_profiles()  # forked workers inherit loaded, seeded profiles
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    return context.Pool(workers, initializer=load_profiles)
+
+
+def decide(
+    *, platform_lang: str | None, detected: tuple[str, float] | None, cleaned: str,
+    min_confidence: float, min_chars: int,
+) -> Language:
+    """The stored language of a post from what the platform said and what was detected."""
+    if real := iso_code(platform_lang):
+        return Language(real, 1.0)
+    if weighted_length(cleaned) < min_chars:
+        return Language("und", 0.0)
+    if script := script_language(cleaned):
+        return Language(script, 1.0)
+    lang, confidence = detected or ("und", 0.0)
+    if lang == "und" or confidence < min_confidence:
+        return Language("und", confidence, uncertain=True)
+    return Language(lang, confidence)
+
+
+def needs_detection(*, platform_lang: str | None, cleaned: str, min_chars: int) -> bool:
+    return (iso_code(platform_lang) is None and weighted_length(cleaned) >= min_chars
+            and script_language(cleaned) is None)

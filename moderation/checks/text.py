@@ -1,0 +1,85 @@
+"""Cleaning captions for the checks: one normal form for language, duplicates and rules.
+
+Everything here is pure.  ``fold`` is NFKC (full-width -> ASCII, ``＃`` -> ``#``)
+plus ``casefold``; ``strip_markup`` drops URLs, @mentions, hashtags (or only
+the campaign ones) and emoji, so that captions compare on what people wrote.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+MENTION = re.compile(r"(?<![\w@])@[\w.]+")
+HASHTAG = re.compile(r"#([^\s#@.,;:!?，。！？、\"'()\[\]{}<>]+)")
+RT_PREFIX = re.compile(r"^\s*rt\s+@[\w]+\s*:", re.IGNORECASE)
+SPACES = re.compile(r"\s+")
+# Symbols, emoji, modifiers, joiners and variation selectors: nothing a language lives in.
+_DROP_CATEGORIES = frozenset({"So", "Sk", "Cs", "Co", "Cn", "Cf", "Mn", "Me"})
+
+
+def fold(text: str) -> str:
+    """Width- and case-insensitive form: ``＃Ｃｈｏｎｇｑｉｎｇ`` -> ``#chongqing``."""
+    return unicodedata.normalize("NFKC", text or "").casefold()
+
+
+def tag_key(tag: str) -> str:
+    """A hashtag or topic as compared: folded, without ``#`` and inner spaces."""
+    return SPACES.sub("", fold(tag)).lstrip("#")
+
+
+def strip_symbols(text: str) -> str:
+    """Drop emoji and other symbols; keep letters, digits, punctuation and spaces."""
+    if text.isascii():
+        return text
+    return "".join(c for c in text if unicodedata.category(c) not in _DROP_CATEGORIES)
+
+
+def hashtags_in(text: str) -> list[str]:
+    """Hashtags written in ``text`` as ``tag_key`` forms (the normalizers' list may miss some)."""
+    return [tag_key(m) for m in HASHTAG.findall(fold(text))]
+
+
+def strip_markup(text: str, *, drop_tags: Iterable[str] | None = None) -> str:
+    """Folded text without URLs, mentions, emoji, and hashtags.
+
+    ``drop_tags=None`` removes every hashtag; otherwise only those whose ``tag_key``
+    is in ``drop_tags`` go and the others stay as plain words.
+    """
+    text = MENTION.sub(" ", URL.sub(" ", fold(text)))
+    if drop_tags is None:
+        text = HASHTAG.sub(" ", text)
+    else:
+        drop = set(drop_tags)
+        text = HASHTAG.sub(lambda m: " " if tag_key(m.group(1)) in drop else f" {m.group(1)} ",
+                           text)
+    return SPACES.sub(" ", strip_symbols(text)).strip()
+
+
+def language_text(text: str) -> str:
+    """What language detection sees: no URLs, mentions, hashtags or emoji."""
+    return strip_markup(text)
+
+
+def dedup_text(text: str, *, campaign_tags: Iterable[str]) -> str:
+    """What near-duplicate matching compares.
+
+    Campaign hashtags, URLs, mentions, emoji and punctuation go; the other
+    hashtags move to the end in sorted order so reordering them changes nothing.
+    """
+    tags = sorted(set(hashtags_in(text)) - set(campaign_tags))
+    body = HASHTAG.sub(" ", MENTION.sub(" ", URL.sub(" ", fold(text))))
+    body = "".join(c if c.isalnum() or c.isspace() else " " for c in strip_symbols(body))
+    words = SPACES.sub(" ", body).strip()
+    return f"{words} {' '.join(tags)}".strip() if tags else words
+
+
+def letter_count(text: str) -> int:
+    return sum(1 for c in text if c.isalpha())
+
+
+def is_retweet_text(text: str) -> bool:
+    """Old-style manual retweets: ``RT @someone: ...``."""
+    return bool(RT_PREFIX.match(text or ""))

@@ -1,0 +1,137 @@
+"""Every query the checks run: batches of posts, the dedup index, the language cache, results."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from store.models import DedupKey, LangCache, PostRow
+
+CHUNK = 500
+CHECK_COLUMNS = ("id", "source", "source_id", "author_id", "author_name", "author_handle", "text",
+                 "platform_lang", "hashtags", "mentions", "media", "created_at", "is_repost",
+                 "repost_of", "status", "duplicate_of", "flags", "decided_by", "lang",
+                 "lang_confidence", "reason")
+WORK_COLUMNS = ("id", "source", "source_id", "author_id", "author_name", "author_handle", "text",
+                "created_at", "duplicate_of", "flags", "decided_by", "status")
+
+
+def _columns(names: Iterable[str]) -> list[Any]:
+    return [getattr(PostRow, n) for n in names]
+
+
+def load_posts(*, session: Session, after_id: int, limit: int, unchecked: bool = True
+               ) -> list[dict[str, Any]]:
+    """The next ``limit`` posts after ``after_id`` (unchecked ones, or all for a recheck)."""
+    stmt = sa.select(*_columns(CHECK_COLUMNS)).where(PostRow.id > after_id)
+    if unchecked:
+        stmt = stmt.where(PostRow.checked_at.is_(None))  # type: ignore[union-attr]
+    stmt = stmt.order_by(PostRow.id).limit(limit)  # type: ignore[arg-type]
+    return [dict(r) for r in session.execute(stmt).mappings()]
+
+
+def load_works(*, session: Session, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Stored posts by id, with what duplicate matching needs."""
+    found: dict[int, dict[str, Any]] = {}
+    ids = sorted(set(ids))
+    for start in range(0, len(ids), CHUNK):
+        stmt = sa.select(*_columns(WORK_COLUMNS)).where(PostRow.id.in_(ids[start:start + CHUNK]))
+        found.update((r["id"], dict(r)) for r in session.execute(stmt).mappings())
+    return found
+
+
+def find_keys(*, session: Session, keys: Iterable[str]) -> dict[str, list[int]]:
+    """Post ids under each dedup key, earliest first."""
+    found: dict[str, list[int]] = {}
+    keys = sorted(set(keys))
+    for start in range(0, len(keys), CHUNK):
+        stmt = sa.select(DedupKey.key, DedupKey.post_id).where(
+            DedupKey.key.in_(keys[start:start + CHUNK]))  # type: ignore[attr-defined]
+        for key, post_id in session.execute(stmt):
+            found.setdefault(key, []).append(post_id)
+    for ids in found.values():
+        ids.sort()
+    return found
+
+
+def add_keys(*, session: Session, rows: Sequence[tuple[str, int]]) -> None:
+    if rows:
+        session.execute(sa.insert(DedupKey), [{"key": k, "post_id": p} for k, p in rows])
+
+
+def find_post_ids(*, session: Session, keys: Iterable[str]) -> dict[str, int]:
+    """Ids of stored posts by key ``source:source_id`` (originals of reposts)."""
+    by_source: dict[str, list[str]] = {}
+    for key in set(keys):
+        source, _, source_id = key.partition(":")
+        by_source.setdefault(source, []).append(source_id)
+    found = {}
+    for source, ids in by_source.items():
+        for start in range(0, len(ids), CHUNK):
+            stmt = sa.select(PostRow.id, PostRow.source_id).where(
+                PostRow.source == source, PostRow.source_id.in_(ids[start:start + CHUNK]))
+            found.update((f"{source}:{sid}", pid) for pid, sid in session.execute(stmt))
+    return found
+
+
+def get_lang_cache(*, session: Session, hashes: Iterable[str]) -> dict[str, tuple[str, float]]:
+    found = {}
+    hashes = sorted(set(hashes))
+    for start in range(0, len(hashes), CHUNK):
+        stmt = sa.select(LangCache.text_hash, LangCache.lang, LangCache.confidence).where(
+            LangCache.text_hash.in_(hashes[start:start + CHUNK]))  # type: ignore[attr-defined]
+        found.update((h, (lang, conf)) for h, lang, conf in session.execute(stmt))
+    return found
+
+
+def put_lang_cache(*, session: Session, entries: dict[str, tuple[str, float]]) -> None:
+    if not entries:
+        return
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    rows = [{"text_hash": h, "lang": lang, "confidence": c} for h, (lang, c) in entries.items()]
+    session.execute(insert(LangCache).on_conflict_do_nothing(index_elements=["text_hash"]), rows)
+
+
+def count_author_days(*, session: Session, authors: Iterable[tuple[str, str]], tz: ZoneInfo,
+                      since: datetime, until: datetime) -> Counter[tuple[str, str, date]]:
+    """Posts per (source, author_id, local day) of these authors between two instants."""
+    counts: Counter[tuple[str, str, date]] = Counter()
+    by_source: dict[str, list[str]] = {}
+    for source, author_id in set(authors):
+        by_source.setdefault(source, []).append(author_id)
+    for source, ids in by_source.items():
+        for start in range(0, len(ids), CHUNK):
+            stmt = sa.select(PostRow.author_id, PostRow.created_at).where(
+                PostRow.source == source, PostRow.author_id.in_(ids[start:start + CHUNK]),
+                PostRow.created_at >= since - timedelta(days=1),
+                PostRow.created_at <= until + timedelta(days=1))
+            for author_id, created in session.execute(stmt):
+                counts[(source, author_id, created.astimezone(tz).date())] += 1
+    return counts
+
+
+def save_results(*, session: Session, results: Sequence[dict[str, Any]]) -> None:
+    """Write check results; each dict has ``id`` plus the columns to set."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in results:
+        values = {("_id" if k == "id" else k): v for k, v in row.items()}
+        groups.setdefault(tuple(sorted(values)), []).append(values)
+    for columns, rows in groups.items():
+        stmt = sa.update(PostRow).where(PostRow.id == sa.bindparam("_id")).values(
+            **{c: sa.bindparam(c) for c in columns if c != "_id"})
+        session.connection().execute(stmt, rows)
+
+
+def count_unchecked(*, session: Session, everything: bool = False) -> int:
+    """Posts a check run will visit: unchecked ones, plus (``everything``) all the others."""
+    stmt = sa.select(sa.func.count()).select_from(PostRow)
+    unchecked = session.execute(
+        stmt.where(PostRow.checked_at.is_(None))).scalar_one()  # type: ignore[union-attr]
+    return int(unchecked + (session.execute(stmt).scalar_one() if everything else 0))
