@@ -116,15 +116,18 @@ def _read_json(path: Path) -> Iterator[RawRecord]:
             yield from _records_of(record.data, path, record.line or 1, record.fetched_at)
 
 
-def _decode(data: bytes) -> str | None:
+def _decode(data: bytes) -> str | int:
+    """The text of a CSV export, or the line of the first byte no encoding accepts."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        first_bad = e.start
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError as e:  # report where the encoding that got further stopped
+        return data.count(b"\n", 0, max(first_bad, e.start)) + 1
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -145,8 +148,8 @@ def _check_headers(path: Path, headers: list[str], aliases: dict | None) -> RawR
 
 def _read_csv(path: Path, aliases: dict | None) -> Iterator[RawRecord]:
     text = _decode(path.read_bytes())
-    if text is None:
-        yield _bad(path, None, "cannot decode: not UTF-8, GB18030 or UTF-16")
+    if isinstance(text, int):
+        yield _bad(path, text, "cannot decode the file: not UTF-8, GB18030 or UTF-16")
         return
     mtime = _mtime(path)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text[:8192]))

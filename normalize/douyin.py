@@ -91,8 +91,9 @@ def map_headers(headers: list[str], aliases: dict[str, str]) -> dict[str, str]:
 
 
 @lru_cache(maxsize=64)
-def _map_headers(headers: tuple[str, ...], aliases: tuple[tuple[str, str], ...]):
-    extra = {}
+def _map_headers(headers: tuple[str, ...], aliases: tuple[tuple[str, str], ...]
+                 ) -> tuple[tuple[str, str], ...]:
+    extra: dict[str, str] = {}
     for header, target in aliases:
         field = FIELD_SYNONYMS.get(target, target)
         if field not in HEADER_ALIASES:
@@ -103,10 +104,10 @@ def _map_headers(headers: tuple[str, ...], aliases: tuple[tuple[str, str], ...])
     taken: set[str] = set()
     for header in headers:
         h = (header or "").strip().lstrip("\ufeff")
-        field = extra.get(h) or _EXACT.get(h) or _FOLDED.get(_fold(h))
-        if field and field not in taken:
-            mapping[header] = field
-            taken.add(field)
+        found = extra.get(h) or _EXACT.get(h) or _FOLDED.get(_fold(h))
+        if found and found not in taken:
+            mapping[header] = found
+            taken.add(found)
     if not taken & {"id", "text", "url"}:
         raise BadInput(f"no recognisable columns; expected one of: {expected_columns()}")
     return tuple(mapping.items())

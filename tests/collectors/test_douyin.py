@@ -132,9 +132,10 @@ def test_csv_without_recognisable_columns(tmp_path):
 
 def test_undecodable_csv_is_reported(tmp_path):
     path = tmp_path / "binary.csv"
-    path.write_bytes(b"\x81\x20\xff\xff\x00garbage")
+    path.write_bytes("作品ID,作品描述\n1,ok\n".encode("gb18030") + b"2,\x81\x20\xff\xff\n")
     [record] = read_export(path)
     assert record.kind == "bad" and "cannot decode" in str(record.data)
+    assert (record.data.file, record.data.line) == (str(path), 3)
 
 
 def test_xlsx_ids_as_text_and_numbers(tmp_path):
