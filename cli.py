@@ -15,20 +15,43 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.engine import Engine
+from typer.core import TyperGroup
 
 from normalize.errors import BadInput, ConfigError, CqfError
 from settings import Settings, load_settings
 from store.db import get_engine, migrate, session_scope
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="cqfriends: collect, check, moderate and export hashtag-campaign posts.")
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # one error, one line: greppable
+
+
+class CqfGroup(TyperGroup):
+    """Every command's errors end the same way: one red line each and the exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as e:
+            for problem in e.problems:
+                err_console.print(f"[red]config error:[/] {escape(problem)}")
+            ctx.exit(e.exit_code)
+        except BadInput as e:
+            err_console.print(f"[red]error:[/] {escape(str(e))}")
+            ctx.exit(2)
+        except CqfError as e:
+            err_console.print(f"[red]error:[/] {escape(str(e))}")
+            ctx.exit(e.exit_code)
+
+
+app = typer.Typer(cls=CqfGroup, no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False,
+                  help="cqfriends: collect, check, moderate and export hashtag-campaign posts.")
 log = logging.getLogger("cqf")
 
 ConfigOption = Annotated[Path | None, typer.Option(
@@ -140,6 +163,22 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+_registered = False
+
+
+def get_app() -> typer.Typer:
+    """The ``cqf`` app with every package's commands registered (once).
+
+    Registration is deferred to here, not done at import, so a command module
+    can ``from cli import ConfigOption, load`` at its top without a cycle.
+    """
+    global _registered
+    if not _registered:
+        _registered = True
+        _register_commands()
+    return app
+
+
 def _register_commands() -> None:
     for name in COMMAND_MODULES:
         try:
@@ -154,22 +193,8 @@ def _register_commands() -> None:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        app()
-    except ConfigError as e:
-        for problem in e.problems:
-            err_console.print(f"[red]config error:[/] {escape(problem)}")
-        sys.exit(e.exit_code)
-    except BadInput as e:
-        err_console.print(f"[red]error:[/] {escape(str(e))}")
-        sys.exit(2)
-    except CqfError as e:
-        err_console.print(f"[red]error:[/] {escape(str(e))}")
-        sys.exit(e.exit_code)
+    get_app()()
 
-
-# At the bottom: the command modules import the helpers above from this module.
-_register_commands()
 
 if __name__ == "__main__":
     main()
