@@ -1,0 +1,85 @@
+"""The LED channel: a playlist of featured works and the full-screen signage page."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from export.present import PLATFORMS, cut, safe_media
+from export.templating import render
+from settings import Settings
+from store.db import session_scope
+from store.exports import PostFilter, consented_authors, iter_approved
+from store.models import PostRow
+
+PLAYLIST = "playlist.json"
+SIGNAGE = "index.html"
+
+
+def led_item(row: PostRow, settings: Settings) -> dict[str, Any] | None:
+    """One playlist entry, or None when the work has nothing showable."""
+    media = safe_media(row.media)
+    if not media:
+        return None
+    m = media[0]
+    led = settings.export.led
+    is_video = m["type"] == "video" and bool(m["url"])
+    seconds = led.seconds_per_item
+    if is_video and m.get("duration_ms"):
+        seconds = max(1, round(m["duration_ms"] / 1000))
+    handle = f"@{row.author_handle}" if row.author_handle else row.author_name or "anonymous"
+    return {"key": row.key, "type": "video" if is_video else "photo",
+            "url": m["url"] or m["preview_url"],
+            "preview_url": m["preview_url"], "duration_s": seconds,
+            "caption": cut(row.text or "", led.caption_chars),
+            "credit": f"{handle} · {PLATFORMS.get(row.source, row.source)}"}
+
+
+def build_playlist(*, engine: Engine, settings: Settings) -> dict[str, Any]:
+    """Featured approved works (with recorded consent when the config requires it)."""
+    led = settings.export.led
+    items = []
+    with session_scope(engine) as session:
+        consent = consented_authors(session=session) if led.require_consent else None
+        for row in iter_approved(session=session, filters=PostFilter(featured=True)):
+            if consent is not None and (row.source, row.author_id) not in consent:
+                continue
+            if (item := led_item(row, settings)) is not None:
+                items.append(item)
+    return {"campaign": settings.campaign.name, "width": led.width, "height": led.height,
+            "seconds_per_item": led.seconds_per_item, "items": items}
+
+
+def render_signage(playlist: dict[str, Any], playlist_url: str = PLAYLIST) -> str:
+    return render("signage.html", playlist=playlist, playlist_url=playlist_url)
+
+
+def write_led(
+    *, engine: Engine, settings: Settings, out_dir: Path | str | None = None,
+) -> dict[str, Any]:
+    """Write playlist.json and the signage page; unchanged files are left alone."""
+    out = Path(out_dir or settings.export.led_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    playlist = build_playlist(engine=engine, settings=settings)
+    body = json.dumps(playlist, ensure_ascii=False, indent=1).encode("utf-8")
+    written = [name for name, data in ((PLAYLIST, body),
+                                       (SIGNAGE, render_signage(playlist).encode("utf-8")))
+               if _replace_if_changed(out / name, data)]
+    return {"dir": str(out), "items": len(playlist["items"]), "written": written}
+
+
+def _replace_if_changed(path: Path, data: bytes) -> bool:
+    """Atomically replace ``path`` with ``data`` unless it already holds exactly that."""
+    try:
+        if path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return True

@@ -1,0 +1,102 @@
+"""What a post looks like outside the system: safe URLs only, no moderation internals.
+
+Every export (site, feeds, API, LED) builds on ``public_post`` / ``work_view`` so
+the "only http(s) URLs, only approved posts" rules live in one place.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from store.models import PostRow
+from store.posts import post_public_dict
+
+PLATFORMS = {"twitter": "X (Twitter)", "facebook": "Facebook", "instagram": "Instagram",
+             "douyin": "Douyin"}
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+_SLUG = re.compile(r"[^A-Za-z0-9_-]+")
+# Internal moderation fields that never leave the system.
+_INTERNAL = ("flags", "duplicate_of", "status")
+
+
+def safe_url(value: str | None) -> str:
+    """``value`` if it is an absolute http(s) URL, else ''."""
+    if not value or _CONTROL.search(value.strip()):
+        return ""
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return ""
+    return value
+
+
+def safe_media(media: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Media items with unsafe URLs blanked; an item left with no URL at all is dropped."""
+    out = []
+    for m in media or []:
+        url, preview = safe_url(m.get("url")), safe_url(m.get("preview_url"))
+        if not (url or preview):
+            continue
+        out.append({"type": m.get("type") or "photo", "url": url, "preview_url": preview,
+                    "duration_ms": m.get("duration_ms")})
+    return out
+
+
+def public_post(row: PostRow) -> dict[str, Any]:
+    """The JSON shape of an exported post (``post_public_dict`` with safe URLs)."""
+    data = post_public_dict(row)
+    for key in _INTERNAL:
+        data.pop(key, None)
+    data["url"] = safe_url(data["url"])
+    data["author_url"] = safe_url(data["author_url"])
+    data["media"] = safe_media(row.media)
+    data["changed_at"] = _iso(row.changed_at)
+    return data
+
+
+def slug_for(row: PostRow) -> str:
+    return f"{row.source}-{_SLUG.sub('_', row.source_id)[:100]}"
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` on one line, cut to ``limit`` characters with an ellipsis."""
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= limit else flat[: max(limit - 1, 0)].rstrip() + "…"
+
+
+def author_label(row: PostRow) -> str:
+    if row.author_name and row.author_handle:
+        return f"{row.author_name} (@{row.author_handle})"
+    if row.author_handle:
+        return f"@{row.author_handle}"
+    return row.author_name or "anonymous"
+
+
+def work_view(row: PostRow, tz: ZoneInfo) -> dict[str, Any]:
+    """A work as templates show it (autoescaped there; URLs already safe here)."""
+    media = safe_media(row.media)
+    local = row.created_at.astimezone(tz) if row.created_at else None
+    return {
+        "key": row.key, "slug": slug_for(row), "section": row.section,
+        "featured": row.featured, "url": safe_url(row.url), "text": row.text or "",
+        "caption": cut(row.text or "", 140), "author": author_label(row),
+        "author_url": safe_url(row.author_url), "source": row.source,
+        "platform": PLATFORMS.get(row.source, row.source), "lang": row.lang or row.platform_lang,
+        "date": local.strftime("%Y-%m-%d") if local else "",
+        "datetime": local.isoformat() if local else "", "media": media,
+        "cover": next((m.get("preview_url") or m["url"] for m in media
+                       if (m["type"] == "photo" and m["url"]) or m.get("preview_url")), ""),
+        "metrics": {"likes": row.likes, "comments": row.comments, "shares": row.shares,
+                    "views": row.views},
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None

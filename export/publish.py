@@ -1,0 +1,108 @@
+"""Atomic publishing of a built directory tree.
+
+A build is written into a fresh sibling folder (``.NAME.builds/b-...``); files
+whose bytes did not change are hard-linked from the current build (same inode,
+same mtime).  Publishing swaps the symlink ``NAME`` to the new build with one
+``os.replace``, so a reader sees the old site or the new one, never a mix.  A
+build where nothing changed is thrown away and ``NAME`` is left untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+MANIFEST = ".manifest.json"
+
+
+@dataclass
+class PublishResult:
+    path: Path
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    published: bool = False
+    files: int = field(default=0)
+
+
+class Publisher:
+    def __init__(self, target: Path) -> None:
+        self.target = Path(target).absolute()
+        self.builds = self.target.parent / f".{self.target.name}.builds"
+        self.builds.mkdir(parents=True, exist_ok=True)
+        self.current = self.target.resolve() if self.target.exists() else None
+        self.previous = _read_manifest(self.current) if self.current else {}
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        self.build = self.builds / f"b-{stamp}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+        self.build.mkdir()
+        self.manifest: dict[str, str] = {}
+        self.result = PublishResult(path=self.target)
+        self._made: set[Path] = {self.build}
+
+    def write(self, rel: str, data: bytes) -> None:
+        digest = hashlib.sha256(data).hexdigest()
+        dest = self.build / rel
+        if dest.parent not in self._made:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(dest.parent)
+        self.manifest[rel] = digest
+        if self.current is not None and self.previous.get(rel) == digest:
+            try:
+                os.link(self.current / rel, dest)
+                self.result.unchanged += 1
+                return
+            except OSError:
+                pass  # the old file is gone or links are unsupported: write it
+        dest.write_bytes(data)
+        self.result.written += 1
+
+    def commit(self) -> PublishResult:
+        result = self.result
+        result.files = len(self.manifest)
+        result.removed = len(set(self.previous) - set(self.manifest))
+        if self.current is not None and not result.written and not result.removed:
+            shutil.rmtree(self.build)
+            log.info("nothing changed in %s: left as it is", self.target)
+            return result
+        (self.build / MANIFEST).write_text(json.dumps(self.manifest, sort_keys=True))
+        self._swap()
+        result.published = True
+        self._prune()
+        return result
+
+    def abort(self) -> None:
+        shutil.rmtree(self.build, ignore_errors=True)
+
+    def _swap(self) -> None:
+        if self.target.exists() and not self.target.is_symlink():
+            # A plain folder from elsewhere: move it aside once, then use the link.
+            aside = self.builds / f"old-{time.monotonic_ns()}"
+            os.replace(self.target, aside)
+        link = self.target.parent / f".{self.target.name}.link-{os.getpid()}"
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        os.symlink(os.path.relpath(self.build, self.target.parent), link)
+        os.replace(link, self.target)
+
+    def _prune(self) -> None:
+        """Keep the new build and the one before (a reader may still be inside it)."""
+        keep = {self.build.resolve()}
+        if self.current is not None:
+            keep.add(self.current)
+        for child in self.builds.iterdir():
+            if child.resolve() not in keep:
+                shutil.rmtree(child, ignore_errors=True)
+
+
+def _read_manifest(folder: Path) -> dict[str, str]:
+    try:
+        return json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}

@@ -1,0 +1,89 @@
+"""The static theme page: index with featured strip and sections, section pages, work pages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from export.present import work_view
+from export.publish import Publisher, PublishResult
+from export.templating import STATIC, render
+from settings import Settings
+from store.db import session_scope
+from store.exports import iter_approved
+
+log = logging.getLogger(__name__)
+INDEX_PER_SECTION = 8
+FEATURED_MAX = 12
+
+
+def page_name(page: int) -> str:
+    return "index.html" if page == 1 else f"page-{page}.html"
+
+
+def load_works(*, engine: Engine, settings: Settings) -> list[dict[str, Any]]:
+    """Every approved work as a view dict, newest first."""
+    tz = settings.campaign.tz
+    with session_scope(engine) as session:
+        works = [work_view(row, tz) for row in iter_approved(session=session)]
+    works.sort(key=lambda w: (w["datetime"], w["key"]), reverse=True)
+    return works
+
+
+def build_site(
+    *, engine: Engine, settings: Settings, out_dir: Path | str | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> PublishResult:
+    """Render the theme page into ``out_dir`` and publish it atomically."""
+    works = load_works(engine=engine, settings=settings)
+    publisher = Publisher(Path(out_dir or settings.export.site_dir))
+    try:
+        _render_all(publisher, works, settings, on_progress)
+    except BaseException:
+        publisher.abort()
+        raise
+    result = publisher.commit()
+    log.info("site %s: %d files, %d written, %d unchanged, %d removed", result.path,
+             result.files, result.written, result.unchanged, result.removed)
+    return result
+
+
+def _render_all(publisher: Publisher, works: list[dict[str, Any]], settings: Settings,
+                on_progress: Callable[[int], None] | None) -> None:
+    sections = settings.campaign.sections
+    common = {"campaign": settings.campaign.name, "sections": sections,
+              "hashtags": settings.campaign.hashtags}
+    by_section: dict[str, list[dict[str, Any]]] = {s.id: [] for s in sections}
+    for w in works:
+        if w["section"] in by_section:
+            by_section[w["section"]].append(w)
+    section_by_id = {s.id: s for s in sections}
+
+    publisher.write("assets/site.css", (STATIC / "site.css").read_bytes())
+    blocks = [{"id": s.id, "name": s.name, "name_zh": s.name_zh, "total": len(by_section[s.id]),
+               "works": by_section[s.id][:INDEX_PER_SECTION]} for s in sections]
+    featured = [w for w in works if w["featured"]][:FEATURED_MAX]
+    _write(publisher, "index.html", "site/index.html", root="", featured=featured,
+           section_blocks=blocks, **common)
+
+    size = settings.export.page_size
+    for s in sections:
+        items = by_section[s.id]
+        pages = max(1, -(-len(items) // size))
+        for page in range(1, pages + 1):
+            _write(publisher, f"sections/{s.id}/{page_name(page)}", "site/section.html",
+                   root="../../", section=s, works=items[(page - 1) * size: page * size],
+                   page=page, pages=pages, page_name=page_name, **common)
+    for n, w in enumerate(works, 1):
+        _write(publisher, f"works/{w['slug']}.html", "site/work.html", root="../", w=w,
+               section=section_by_id.get(w["section"] or ""), **common)
+        if on_progress and n % 1000 == 0:
+            on_progress(1000)
+
+
+def _write(publisher: Publisher, rel: str, template: str, **context: Any) -> None:
+    publisher.write(rel, render(template, **context).encode("utf-8"))

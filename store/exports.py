@@ -1,0 +1,119 @@
+"""Queries behind every export: only approved posts (a takedown sets 'removed') leave.
+
+Listings are keyset-paged on ``id`` (stable: a page never repeats or skips a
+post that was approved before the listing started); changes are keyset-paged on
+``change_seq``, which a database trigger hands out in commit order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import defer
+from sqlmodel import Session, select
+
+from store.models import AuthorConsent, ChangeCounter, PostRow
+
+EXPORTED_STATUS = "approved"
+
+
+@dataclass(frozen=True)
+class PostFilter:
+    section: str | None = None
+    source: str | None = None
+    featured: bool | None = None
+    lang: str | None = None
+    since: datetime | None = None  # changed (approved, edited) at or after
+
+    def apply(self, stmt):  # type: ignore[no-untyped-def]
+        stmt = stmt.where(PostRow.status == EXPORTED_STATUS)
+        if self.section:
+            stmt = stmt.where(PostRow.section == self.section)
+        if self.source:
+            stmt = stmt.where(PostRow.source == self.source)
+        if self.featured is not None:
+            stmt = stmt.where(PostRow.featured.is_(self.featured))  # type: ignore[attr-defined]
+        if self.lang:
+            stmt = stmt.where(sa.func.coalesce(PostRow.lang, PostRow.platform_lang) == self.lang)
+        if self.since:
+            stmt = stmt.where(PostRow.changed_at >= self.since)
+        return stmt
+
+
+def _rows():  # type: ignore[no-untyped-def]
+    return select(PostRow).options(defer(PostRow.raw))  # type: ignore[arg-type]
+
+
+def page_approved(
+    *, session: Session, filters: PostFilter = PostFilter(), after_id: int = 0, limit: int = 50,
+) -> list[PostRow]:
+    """One page of approved posts with ``id > after_id``, in id order."""
+    stmt = filters.apply(_rows()).where(PostRow.id > after_id).order_by(PostRow.id).limit(limit)
+    return list(session.exec(stmt).all())
+
+
+def iter_approved(
+    *, session: Session, filters: PostFilter = PostFilter(), batch: int = 2000,
+) -> Iterator[PostRow]:
+    """Every approved post matching ``filters``, streamed in id order."""
+    after = 0
+    while True:
+        rows = page_approved(session=session, filters=filters, after_id=after, limit=batch)
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1].id  # type: ignore[assignment]
+        session.expunge_all()
+
+
+def list_changes(
+    *, session: Session, after_seq: int = 0, since: datetime | None = None, limit: int = 100,
+) -> list[PostRow]:
+    """Posts whose exported state changed after sequence ``after_seq``, in sequence order.
+
+    A row whose status is no longer 'approved' is a takedown (or reversal) that
+    mirrors must delete.
+    """
+    stmt = _rows().where(PostRow.change_seq.is_not(None),  # type: ignore[union-attr]
+                         PostRow.change_seq > after_seq)  # type: ignore[operator]
+    if since is not None:
+        stmt = stmt.where(PostRow.changed_at >= since)
+    stmt = stmt.order_by(PostRow.change_seq).limit(limit)  # type: ignore[arg-type]
+    return list(session.exec(stmt).all())
+
+
+def current_change_seq(*, session: Session) -> int:
+    """The newest change sequence number (0 before any approval)."""
+    row = session.get(ChangeCounter, "post")
+    return int(row.value) if row is not None else 0
+
+
+def count_approved(*, session: Session, filters: PostFilter = PostFilter()) -> int:
+    stmt = filters.apply(sa.select(sa.func.count()).select_from(PostRow))
+    return int(session.execute(stmt).scalar_one())
+
+
+def consented_authors(*, session: Session) -> set[tuple[str, str]]:
+    rows = session.execute(sa.select(AuthorConsent.source, AuthorConsent.author_id))
+    return {(r.source, r.author_id) for r in rows}
+
+
+def approved_authors(*, session: Session, section: str | None = None) -> list[tuple[str, str, str]]:
+    """(source, author_id, handle) of every distinct author with an approved work, sorted."""
+    stmt = (sa.select(PostRow.source, PostRow.author_id, sa.func.max(PostRow.author_handle))
+            .where(PostRow.status == EXPORTED_STATUS, PostRow.author_id != "")
+            .group_by(PostRow.source, PostRow.author_id)
+            .order_by(PostRow.source, PostRow.author_id))
+    if section:
+        stmt = stmt.where(PostRow.section == section)
+    return [(r[0], r[1], r[2] or "") for r in session.execute(stmt)]
+
+
+def latest_approved(*, session: Session, limit: int = 100) -> list[PostRow]:
+    """The ``limit`` most recently approved or edited posts, newest first."""
+    stmt = (_rows().where(PostRow.status == EXPORTED_STATUS)
+            .order_by(PostRow.changed_at.desc(), PostRow.id.desc()).limit(limit))  # type: ignore[union-attr]
+    return list(session.exec(stmt).all())

@@ -1,0 +1,82 @@
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from export.led import build_playlist, write_led
+from normalize.post import Media
+from store.db import session_scope
+from store.models import AuthorConsent
+from tests.conftest import make_settings
+from tests.export.conftest import nasty_post, set_state
+from tests.factories import make_post
+
+
+def led_settings(tmp_path, db_url, **led):
+    settings = make_settings(tmp_path, db_url)
+    export = settings.export.model_copy(update={"led": settings.export.led.model_copy(
+        update=led)})
+    return settings.model_copy(update={"export": export})
+
+
+def test_only_featured_approved_works_with_media_make_the_playlist(engine, add_posts,
+                                                                   tmp_path, db_url):
+    add_posts(make_post(text="Featured"), featured=True)
+    add_posts(make_post(text="Not featured"))
+    add_posts(make_post(text="Featured but pending"), status="pending", featured=True)
+    (gone,) = add_posts(make_post(text="Featured then removed"), featured=True)
+    add_posts(make_post(text="Featured, no media", media=[]), featured=True)
+    set_state(engine, [gone], status="removed")
+    playlist = build_playlist(engine=engine, settings=led_settings(tmp_path, db_url))
+    assert [i["caption"] for i in playlist["items"]] == ["Featured"]
+    assert (playlist["width"], playlist["height"], playlist["seconds_per_item"]) == (1920, 1080, 10)
+
+
+def test_items_carry_media_duration_cut_caption_and_credit(engine, add_posts, tmp_path, db_url):
+    video = Media(type="video", url="https://v.douyin.com/clip.mp4",
+                  preview_url="https://p.douyin.com/cover.jpg", duration_ms=15400)
+    add_posts(make_post(source="douyin", text="A very long caption " * 10, media=[video]),
+              featured=True)
+    (item,) = build_playlist(engine=engine, settings=led_settings(
+        tmp_path, db_url, caption_chars=20))["items"]
+    assert item["type"] == "video" and item["url"] == "https://v.douyin.com/clip.mp4"
+    assert item["duration_s"] == 15
+    assert len(item["caption"]) == 20 and item["caption"].endswith("…")
+    assert item["credit"].endswith("· Douyin")
+
+
+def test_consent_rule_when_the_config_requires_it(engine, add_posts, tmp_path, db_url):
+    consenting, silent = make_post(text="Has consent"), make_post(text="No consent")
+    add_posts(consenting, silent, featured=True)
+    with session_scope(engine) as session:
+        session.add(AuthorConsent(source="twitter", author_id=consenting.author.id,
+                                  recorded_at=datetime.now(UTC)))
+    loose = build_playlist(engine=engine, settings=led_settings(tmp_path, db_url))
+    strict = build_playlist(engine=engine, settings=led_settings(tmp_path, db_url,
+                                                                 require_consent=True))
+    assert len(loose["items"]) == 2
+    assert [i["caption"] for i in strict["items"]] == ["Has consent"]
+
+
+def test_signage_page_embeds_the_playlist_inert_and_files_are_kept_when_unchanged(
+        engine, add_posts, tmp_path, db_url):
+    add_posts(nasty_post(), featured=True)
+    settings = led_settings(tmp_path, db_url)
+    first = write_led(engine=engine, settings=settings)
+    out = Path(settings.export.led_dir)
+    html = (out / "index.html").read_text()
+    assert "<script>alert" not in html and "onerror=alert" not in html  # \u003c-escaped JSON
+    assert "width: 1920px; height: 1080px" in html
+    playlist = json.loads((out / "playlist.json").read_text())
+    assert playlist["items"][0]["url"] == "https://pbs.twimg.com/media/hotpot.jpg"
+    assert first["written"] == ["playlist.json", "index.html"]
+    mtime = (out / "playlist.json").stat().st_mtime_ns
+    assert write_led(engine=engine, settings=settings)["written"] == []
+    assert (out / "playlist.json").stat().st_mtime_ns == mtime
+
+
+@pytest.mark.parametrize("media", [[Media(type="photo", url="javascript:alert(1)")], []])
+def test_a_work_without_a_safe_media_url_is_left_out(engine, add_posts, tmp_path, db_url, media):
+    add_posts(make_post(media=media), featured=True)
+    assert build_playlist(engine=engine, settings=led_settings(tmp_path, db_url))["items"] == []
