@@ -35,6 +35,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
+from cli import ConfigOption, console, err_console, load, open_database
 from settings import Settings
 from store.db import session_scope
 from store.leader import Leadership, beat, clear_beat
@@ -284,7 +285,6 @@ def serve(settings: Settings, main: MainJob, *, host: str, port: int,
 
 def register(app: Any) -> None:
     """Add collect, run, demo, jobs and status to the ``cqf`` command."""
-    from cli import ConfigOption, console, err_console, load, open_database
 
     @app.command("collect")
     def collect_command(

@@ -251,8 +251,11 @@ def run_checks_safely(*, engine: Engine, settings: Settings) -> None:
     except ImportError:
         log.warning("checks are not available; posts stay 'collected' until `cqf check`")
         return
+    # In-process language detection: the main job is multithreaded, and forking a
+    # process pool from a threaded process can deadlock the children.
+    languages = settings.languages.model_copy(update={"workers": 1})
     try:
-        run_checks(engine=engine, settings=settings)
+        run_checks(engine=engine, settings=settings.model_copy(update={"languages": languages}))
     except Exception:  # noqa: BLE001 - logged; the next run retries unchecked posts
         log.exception("checks after collection failed")
 

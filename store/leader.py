@@ -3,8 +3,9 @@
 PostgreSQL: a session advisory lock held on a dedicated connection (outside the
 pool).  The lock goes with the connection, so when the leader dies the server
 frees it and a standby's next ``try_acquire`` wins.  SQLite: an exclusive
-``flock`` on ``<database>.scheduler.lock``; the kernel drops it when the
-process dies (kill -9 included), and a second scheduler is refused.
+POSIX record lock (``lockf``) on ``<database>.scheduler.lock``; the kernel drops
+it when the process dies (kill -9 included), forked children (the checks' process
+pool) do not inherit it, and a second scheduler is refused.
 
 Either way the leader beats a ``SchedulerHeartbeat`` row, which is how
 ``cqf status`` and ``/healthz`` tell whether a scheduler is alive.
@@ -29,6 +30,7 @@ from store.models import SchedulerHeartbeat, utcnow
 
 log = logging.getLogger(__name__)
 LOCK_KEY = 0x63_71_66_01  # "cqf" + 1: the advisory lock id of the scheduler
+_HELD: set[str] = set()  # lock files held by this process (POSIX locks are per process)
 HEARTBEAT_NAME = "scheduler"
 STALE_AFTER = timedelta(seconds=90)
 
@@ -84,7 +86,9 @@ class Leadership:
             self._own_engine.dispose()
             self._own_engine = None
         if self._file is not None:
-            fcntl.flock(self._file, fcntl.LOCK_UN)
+            if self._file.name in _HELD:
+                fcntl.lockf(self._file, fcntl.LOCK_UN)
+                _HELD.discard(self._file.name)
             self._file.close()
             self._file = None
 
@@ -108,12 +112,15 @@ class Leadership:
         if path is None:  # in-memory SQLite: nobody else can share it
             self._file = open(os.devnull)  # noqa: SIM115 - held for the life of the leadership
             return True
+        if str(path) in _HELD:
+            return False
         handle = path.open("a+")
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # EAGAIN/EACCES: another process holds it
             handle.close()
             return False
+        _HELD.add(handle.name)
         handle.seek(0)
         handle.truncate()
         handle.write(self.holder + "\n")
