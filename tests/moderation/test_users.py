@@ -14,6 +14,7 @@ from moderation.users import (
 from normalize.errors import BadInput, Conflict, NotFound
 from store.db import session_scope
 from store.users import get_user
+from tests.web.sessions import fast_passwords  # noqa: F401
 
 
 def test_first_admin_generated_once(engine):

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import re
 
+import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
+import moderation.users
 from moderation.users import create_user
 from web.app import create_app
 
 PASSWORD = "chongqing-2026"
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(monkeypatch):
+    """Cheap argon2 parameters: the real ones cost ~0.3 s a hash on a busy CI machine."""
+    monkeypatch.setattr(moderation.users, "_hasher",
+                        PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
 
 
 def make_client(settings) -> TestClient:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.sessions import PASSWORD, csrf_of, login, make_client
+from tests.web.sessions import PASSWORD, csrf_of, fast_passwords, login, make_client  # noqa: F401
 
 
 @pytest.fixture

@@ -1,0 +1,181 @@
+"""Queries of the moderation queue: claiming, filtering, day counts, item context.
+
+Claiming is one statement per backend so two moderators never get the same
+post: PostgreSQL locks the chosen rows with ``FOR UPDATE SKIP LOCKED`` (a
+concurrent claim skips them instead of waiting), SQLite runs one
+``UPDATE ... WHERE id IN (SELECT ... LIMIT n) RETURNING`` under the write lock
+that ``BEGIN IMMEDIATE`` takes.  Claims expire by themselves: a claim whose
+``claimed_until`` has passed is free again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from store.models import PostRow
+
+ENGAGEMENT = PostRow.likes + PostRow.comments + PostRow.shares
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    source: str | None = None
+    lang: str | None = None
+    flag: str | None = None
+    section: str | None = None
+    author: str | None = None  # author id, @handle or name
+    day: date | None = None  # in the campaign time zone
+    order: str = "oldest"  # oldest | engagement
+
+
+def filter_clauses(session: Session, f: QueueFilter, tz: ZoneInfo) -> list[Any]:
+    clauses: list[Any] = []
+    if f.source:
+        clauses.append(PostRow.source == f.source)
+    if f.lang:
+        clauses.append(PostRow.lang == f.lang)
+    if f.section:
+        clauses.append(PostRow.section == f.section)
+    if f.author:
+        who = f.author.lstrip("@")
+        clauses.append(sa.or_(PostRow.author_id == who, PostRow.author_handle == who,
+                              PostRow.author_name == f.author))
+    if f.day:
+        start = datetime.combine(f.day, datetime.min.time(), tz)
+        clauses += [PostRow.created_at >= start, PostRow.created_at < start + timedelta(days=1)]
+    if f.flag:
+        clauses.append(_has_flag(session, f.flag))
+    return clauses
+
+
+def _has_flag(session: Session, code: str) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return PostRow.flags.op("@>")(sa.cast([{"code": code}], PostRow.flags.type))
+    each = sa.func.json_each(PostRow.flags).table_valued("value").alias("f")
+    return sa.exists(select(sa.literal(1)).select_from(each).where(
+        sa.func.json_extract(each.c.value, "$.code") == code))
+
+
+def order_by(f: QueueFilter) -> list[Any]:
+    if f.order == "engagement":
+        return [ENGAGEMENT.desc(), PostRow.id]
+    return [PostRow.created_at, PostRow.id]
+
+
+def claim_posts(*, session: Session, user: str, n: int, now: datetime, until: datetime,
+                clauses: Sequence[Any] = (), order: Sequence[Any] = ()) -> list[PostRow]:
+    """Claim up to ``n`` pending posts for ``user`` (free ones, or ones the user holds)."""
+    free = sa.or_(PostRow.claimed_by.is_(None), PostRow.claimed_until < now,
+                  PostRow.claimed_by == user)
+    pick = (select(PostRow.id).where(PostRow.status == "pending", free, *clauses)
+            .order_by(*(order or [PostRow.created_at, PostRow.id])).limit(n))
+    if session.get_bind().dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True, of=PostRow)
+        ids = list(session.exec(pick).all())
+        if not ids:
+            return []
+        target = PostRow.id.in_(ids)
+    else:
+        target = PostRow.id.in_(pick.scalar_subquery())
+    stmt = (sa.update(PostRow).where(target).values(claimed_by=user, claimed_until=until)
+            .returning(PostRow.id))
+    claimed = [row[0] for row in session.execute(stmt)]
+    if not claimed:
+        return []
+    session.expire_all()  # the UPDATE bypassed the identity map
+    rows = session.exec(select(PostRow).where(PostRow.id.in_(claimed))
+                        .order_by(*(order or [PostRow.created_at, PostRow.id]))).all()
+    return list(rows)
+
+
+def claimed_by(*, session: Session, user: str, now: datetime, clauses: Sequence[Any] = (),
+               order: Sequence[Any] = (), limit: int = 200) -> list[PostRow]:
+    """Posts ``user`` holds a live claim on."""
+    query = (select(PostRow).where(PostRow.status == "pending", PostRow.claimed_by == user,
+                                   PostRow.claimed_until >= now, *clauses)
+             .order_by(*(order or [PostRow.created_at, PostRow.id])).limit(limit))
+    return list(session.exec(query).all())
+
+
+def pending_posts(*, session: Session, clauses: Sequence[Any] = (), order: Sequence[Any] = (),
+                  limit: int = 50) -> list[PostRow]:
+    """Pending posts without claiming them (the read-only view of managers)."""
+    query = (select(PostRow).where(PostRow.status == "pending", *clauses)
+             .order_by(*(order or [PostRow.created_at, PostRow.id])).limit(limit))
+    return list(session.exec(query).all())
+
+
+def release_claims(*, session: Session, user: str, keys: Sequence[str] = ()) -> int:
+    """Drop ``user``'s claims (on ``keys`` only, if given)."""
+    stmt = sa.update(PostRow).where(PostRow.claimed_by == user)
+    if keys:
+        stmt = stmt.where(sa.or_(*(sa.and_(PostRow.source == k.partition(":")[0],
+                                           PostRow.source_id == k.partition(":")[2])
+                                   for k in keys)))
+    result = session.execute(stmt.values(claimed_by=None, claimed_until=None))
+    return result.rowcount or 0
+
+
+def pending_counts_by_day(*, session: Session, tz: ZoneInfo) -> dict[date, int]:
+    """Pending posts per day of the campaign time zone."""
+    if session.get_bind().dialect.name == "postgresql":
+        local = sa.func.date(sa.func.timezone(tz.key, sa.func.timezone("UTC", PostRow.created_at)))
+        query = (select(local, sa.func.count()).where(PostRow.status == "pending")
+                 .group_by(local))
+        return {d: n for d, n in session.exec(query).all()}
+    # SQLite has no time zones: count per UTC hour, then fold the hours into local days.
+    hour = sa.func.strftime("%Y-%m-%d %H", PostRow.created_at)
+    query = select(hour, sa.func.count()).where(PostRow.status == "pending").group_by(hour)
+    counts: dict[date, int] = {}
+    for bucket, n in session.exec(query).all():
+        start = datetime.strptime(bucket, "%Y-%m-%d %H").replace(tzinfo=ZoneInfo("UTC"))
+        day = start.astimezone(tz).date()
+        counts[day] = counts.get(day, 0) + n
+    return counts
+
+
+def author_history(*, session: Session, authors: Sequence[tuple[str, str]]) -> dict[
+        tuple[str, str], dict[str, int]]:
+    """Per (source, author_id): how many posts are approved, rejected, pending ... so far."""
+    if not authors:
+        return {}
+    who = sa.tuple_(PostRow.source, PostRow.author_id).in_(list(set(authors)))
+    query = (select(PostRow.source, PostRow.author_id, PostRow.status, sa.func.count())
+             .where(who).group_by(PostRow.source, PostRow.author_id, PostRow.status))
+    history: dict[tuple[str, str], dict[str, int]] = {}
+    for source, author_id, status, n in session.exec(query).all():
+        history.setdefault((source, author_id), {})[status] = n
+    return history
+
+
+def cluster_members(*, session: Session, canonical_keys: Sequence[str]) -> dict[str, list[PostRow]]:
+    """Posts folded into each canonical key (cross-posts), and the canonicals themselves."""
+    if not canonical_keys:
+        return {}
+    keys = list(set(canonical_keys))
+    pairs = [tuple(k.split(":", 1)) for k in keys if ":" in k]
+    members = select(PostRow).where(sa.or_(
+        PostRow.duplicate_of.in_(keys),
+        sa.tuple_(PostRow.source, PostRow.source_id).in_(pairs)))
+    clusters: dict[str, list[PostRow]] = {k: [] for k in keys}
+    for row in session.exec(members.limit(50 * len(keys))).all():
+        canonical = row.duplicate_of or row.key
+        if canonical in clusters:
+            clusters[canonical].append(row)
+    return clusters
+
+
+def lock_post(*, session: Session, key: str) -> PostRow | None:
+    """The post, locked for a decision until the transaction ends."""
+    source, _, source_id = key.partition(":")
+    query = select(PostRow).where(PostRow.source == source, PostRow.source_id == source_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=PostRow)
+    return session.exec(query).first()
