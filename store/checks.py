@@ -63,7 +63,8 @@ def find_keys(*, session: Session, keys: Iterable[str]) -> dict[str, list[int]]:
 
 def add_keys(*, session: Session, rows: Sequence[tuple[str, int]]) -> None:
     if rows:
-        session.execute(sa.insert(DedupKey), [{"key": k, "post_id": p} for k, p in rows])
+        session.connection().execute(sa.insert(DedupKey.__table__),  # type: ignore[attr-defined]
+                                     [{"key": k, "post_id": p} for k, p in rows])
 
 
 def find_post_ids(*, session: Session, keys: Iterable[str]) -> dict[str, int]:

@@ -16,6 +16,7 @@ from settings import Settings
 from store import checks as store
 from store.models import utcnow
 
+WORK_CACHE = 300_000
 HUMAN_KEPT = ("status", "reason", "duplicate_of")  # a moderator's decision is never redone
 
 
@@ -26,6 +27,7 @@ class Checker:
         self.settings = settings
         self.rules = Rules.from_settings(settings)
         self.pool: Any = None
+        self.works: dict[int, dedup.Work] = {}  # stored works seen by this run (a bounded cache)
 
     def __enter__(self) -> Checker:
         self.pool = language.open_pool(self.settings.languages.workers)
@@ -169,15 +171,13 @@ class Checker:
                 media=post["media"] or [])
             works[post["id"]] = work_from_row(post, text, keys)
         stored = store.find_keys(session=session, keys={k for w in works.values() for k in w.keys})
-        rows = store.load_works(session=session, ids={
+        known = self._known_works(session, {
             i for ids in stored.values() for i in ids[:dedup.BUCKET_CAP]})
-        known = {i: work_from_row(r, dedup_text(r["text"] or "", campaign_tags=tags), [])
-                 for i, r in rows.items()}
-        by_key = {w.key: (i, rows[i]["flags"]) for i, w in known.items()}
+        by_key: dict[str, tuple[int, list[Flag]]] = {}
         batch_index: dict[str, list[dedup.Work]] = {}
 
         def lookup(key: str) -> tuple[int, list[Flag]] | None:
-            if key in by_key:
+            if key in by_key:  # posts of this batch, and stored ones already looked up
                 return by_key[key]
             ids = store.find_post_ids(session=session, keys=[key])
             if key not in ids:
@@ -209,11 +209,19 @@ class Checker:
                     bucket.append(work)
                     inserts.append((key, work.id))
         store.add_keys(session=session, rows=inserts)
+        self.works.update((w.id, w) for w in works.values())
         return folder, outcomes
 
-    @property
-    def workers(self) -> int:
-        return self.settings.languages.workers
+    def _known_works(self, session: Session, ids: set[int]) -> dict[int, dedup.Work]:
+        """Stored works by id, from a bounded cache or the database."""
+        if len(self.works) > WORK_CACHE:
+            self.works.clear()
+        missing = ids - self.works.keys()
+        tags = self.rules.campaign_tags
+        for i, row in store.load_works(session=session, ids=missing).items():
+            text = dedup_text(row["text"] or "", campaign_tags=tags)
+            self.works[i] = work_from_row(row, text, [])
+        return {i: self.works[i] for i in ids if i in self.works}
 
 
 def _repost_outcome(post: dict[str, Any], originals: dict[str, int]) -> Outcome:

@@ -8,10 +8,10 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from cli import ConfigOption
+
 
 def register(app: typer.Typer) -> None:
-    from cli import ConfigOption
-
     @app.command("check")
     def check_command(
         recheck: Annotated[bool, typer.Option(

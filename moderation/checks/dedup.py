@@ -22,11 +22,11 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from moderation.checks.text import URL
+from moderation.checks.text import URL, weighted_length
 
 SHINGLE = 4
 BANDS = 16
-ROWS = 2
+ROWS = 3
 BINS = BANDS * ROWS
 BUCKET_CAP = 24
 PLATFORMS = {"twitter": "Twitter/X", "facebook": "Facebook", "instagram": "Instagram",
@@ -76,7 +76,7 @@ def same_author(a: Work, b: Work) -> bool:
 
 def text_keys(text: str, *, min_chars: int) -> list[str]:
     """LSH band keys of a cleaned caption; none when it is too short to be a work's own."""
-    if len(text) < min_chars:
+    if weighted_length(text) < min_chars:
         return []
     compact = " ".join(text.split())
     bins = [-1] * BINS
@@ -125,7 +125,8 @@ def verify(new: Work, candidates: Iterable[tuple[Work, set[str]]], *, threshold:
         score = fuzz.ratio(new.text, other.text, score_cutoff=threshold)
         if not score:
             continue
-        if not same_author(new, other) and min(len(new.text), len(other.text)) < copy_min_chars:
+        shorter = min(weighted_length(new.text), weighted_length(other.text))
+        if shorter < copy_min_chars and not same_author(new, other):
             continue  # short boilerplate by different people is not a copy
         matches.append(Match(other, "text", score))
     return matches

@@ -12,7 +12,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from moderation.checks.text import MENTION, URL, fold, hashtags_in, strip_markup, tag_key
+from moderation.checks.text import (
+    MENTION,
+    NOT_WORD,
+    SPACES,
+    URL,
+    fold,
+    hashtags_in,
+    strip_markup,
+    tag_key,
+)
 
 Flag = dict[str, str]
 
@@ -125,7 +134,7 @@ class Rules:
         if mentions > spam.max_mentions:
             flags.append(flag("spam-mentions", f"{mentions} mentions (limit {spam.max_mentions})"))
         words = strip_markup(text)
-        letters = sum(1 for c in words if c.isalnum())
+        letters = len(SPACES.sub("", NOT_WORD.sub("", words)))
         if URL.search(text) and not letters:
             flags.append(flag("link-only", "only links, hashtags or mentions"))
         elif letters < spam.min_chars and not post.get("media"):

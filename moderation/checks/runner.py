@@ -86,6 +86,7 @@ def _run(engine: Engine, checker: Checker, summary: CheckSummary,
                 results = checker.check_batch(session, posts)
             save_results(session=session, results=results)
         after_id = posts[-1]["id"]
-        summary.add([r for r in results if r["id"] in {p["id"] for p in posts}], recheck=recheck)
+        ids = {p["id"] for p in posts}
+        summary.add([r for r in results if r["id"] in ids], recheck=recheck)
         if on_progress:
             on_progress(len(posts))

@@ -16,8 +16,14 @@ MENTION = re.compile(r"(?<![\w@])@[\w.]+")
 HASHTAG = re.compile(r"#([^\s#@.,;:!?，。！？、\"'()\[\]{}<>]+)")
 RT_PREFIX = re.compile(r"^\s*rt\s+@[\w]+\s*:", re.IGNORECASE)
 SPACES = re.compile(r"\s+")
-# Symbols, emoji, modifiers, joiners and variation selectors: nothing a language lives in.
-_DROP_CATEGORIES = frozenset({"So", "Sk", "Cs", "Co", "Cn", "Cf", "Mn", "Me"})
+# Emoji, pictographs, dingbats, arrows and shapes, their joiners, variation selectors and
+# skin-tone modifiers, and other symbols (So/Sk): nothing a language lives in.
+_SYMBOLS = re.compile(
+    "[\u2190-\u21ff\u2300-\u23ff\u2460-\u27bf\u2900-\u297f\u2b00-\u2bff\u3030\u303d"
+    "\u3297\u3299\u200b-\u200f\u2060-\u206f\ufe00-\ufe0f\ufff0-\uffff\u00a9\u00ae"
+    "\u2122\u2139\u20d0-\u20ff\U0001f000-\U0001faff\U000e0000-\U000e007f]")
+_WIDE = re.compile("[\u2e80-\u9fff\uac00-\ud7af]")
+NOT_WORD = re.compile(r"[^\w\s]|_")
 
 
 def fold(text: str) -> str:
@@ -32,9 +38,7 @@ def tag_key(tag: str) -> str:
 
 def strip_symbols(text: str) -> str:
     """Drop emoji and other symbols; keep letters, digits, punctuation and spaces."""
-    if text.isascii():
-        return text
-    return "".join(c for c in text if unicodedata.category(c) not in _DROP_CATEGORIES)
+    return text if text.isascii() else _SYMBOLS.sub("", text)
 
 
 def hashtags_in(text: str) -> list[str]:
@@ -71,13 +75,13 @@ def dedup_text(text: str, *, campaign_tags: Iterable[str]) -> str:
     """
     tags = sorted(set(hashtags_in(text)) - set(campaign_tags))
     body = HASHTAG.sub(" ", MENTION.sub(" ", URL.sub(" ", fold(text))))
-    body = "".join(c if c.isalnum() or c.isspace() else " " for c in strip_symbols(body))
-    words = SPACES.sub(" ", body).strip()
+    words = SPACES.sub(" ", NOT_WORD.sub(" ", strip_symbols(body))).strip()
     return f"{words} {' '.join(tags)}".strip() if tags else words
 
 
-def letter_count(text: str) -> int:
-    return sum(1 for c in text if c.isalpha())
+def weighted_length(text: str) -> int:
+    """Length with ideographs and Hangul syllables counting double (they carry more)."""
+    return len(text) + len(_WIDE.findall(text))
 
 
 def is_retweet_text(text: str) -> bool:
