@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from settings import Settings
 from store.db import session_scope
@@ -24,14 +25,19 @@ TOKEN_FIELDS = {"twitter": "bearer_token", "facebook": "access_token"}
 
 def status_report(*, engine: Engine, settings: Settings) -> dict[str, Any]:
     """Facts per source, the scheduler heartbeat, the queue backlog and what is wrong."""
-    now = utcnow()
     with session_scope(engine) as session:
-        states = list_source_states(session=session)
-        starts = last_run_starts(session=session)
-        last_runs = {s: (list_runs(session=session, source=s, limit=1) or [None])[0]
-                     for s in SOURCES}
-        heartbeat = read_beat(session=session)
-        counts = count_by_status(session=session)
+        return read_status(session=session, settings=settings)
+
+
+def read_status(*, session: Session, settings: Settings) -> dict[str, Any]:
+    """``status_report`` within a session the caller already holds."""
+    now = utcnow()
+    states = list_source_states(session=session)
+    starts = last_run_starts(session=session)
+    last_runs = {s: (list_runs(session=session, source=s, limit=1) or [None])[0]
+                 for s in SOURCES}
+    heartbeat = read_beat(session=session)
+    counts = count_by_status(session=session)
     sources = [_source_facts(name, settings, states.get(name), starts.get(name),
                              last_runs[name], now) for name in SOURCES]
     running = is_fresh(heartbeat, now)

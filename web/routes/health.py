@@ -8,24 +8,24 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from moderation.operations import status_report
+from moderation.operations import read_status
 from store.models import User
-from web.deps import require_role
+from web.deps import SessionDep, require_role
 from web.templating import render
 
 router = APIRouter()
 
 
 @router.get("/healthz", include_in_schema=False)
-def healthz(request: Request) -> JSONResponse:
-    report = status_report(engine=request.app.state.engine, settings=request.app.state.settings)
+def healthz(request: Request, session: SessionDep) -> JSONResponse:
+    report = read_status(session=session, settings=request.app.state.settings)
     return JSONResponse(report, status_code=200 if report["ok"] else 503,
                         headers={"Cache-Control": "no-store"})
 
 
 @router.get("/admin/status", response_class=HTMLResponse, include_in_schema=False)
-def admin_status(request: Request,
+def admin_status(request: Request, session: SessionDep,
                  _user: Annotated[User, Depends(require_role("admin"))]) -> HTMLResponse:
-    report = status_report(engine=request.app.state.engine, settings=request.app.state.settings)
+    report = read_status(session=session, settings=request.app.state.settings)
     return render(request, "admin/status.html", {"report": report},
                   status_code=200 if report["ok"] else 503)
