@@ -37,7 +37,7 @@ def get_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
-        sa.event.listen(engine, "begin", _sqlite_begin_immediate)
+        sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -53,16 +53,24 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.close()
 
 
-def _sqlite_begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
-    # Take the write lock at BEGIN: two writers then queue on busy_timeout instead of
-    # one failing with "database is locked" when it upgrades a read lock mid-transaction.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    # Readers BEGIN deferred, so WAL lets them run beside a writer.  A transaction that
+    # reads and then writes asks for IMMEDIATE (session_scope(write=True)): it takes the
+    # write lock at BEGIN and queues on busy_timeout, instead of failing with "database
+    # is locked" when it tries to upgrade a snapshot another writer has moved past.
+    immediate = conn.get_execution_options().get("sqlite_immediate")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits on success and rolls back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
+def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error.
+
+    ``write=True`` for a transaction that reads and then writes (an upsert, a
+    claim): on SQLite it takes the write lock up front; elsewhere it changes nothing.
+    """
+    bind = engine.execution_options(sqlite_immediate=True) if write else engine
+    with Session(bind, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -57,7 +57,7 @@ def ingest_records(
 
     def flush() -> None:
         nonlocal pending, cursor
-        with session_scope(engine) as session:
+        with session_scope(engine, write=True) as session:
             result: UpsertResult = upsert_posts(session=session, posts=pending)
             if cursor is not None:
                 save_cursor(session=session, source=cursor[0], cursor=cursor[1])
