@@ -88,10 +88,12 @@ def report_command(
     """Campaign summary: totals, per day and per platform, top works, languages."""
     from export.report_formats import print_report_table, write_report_csv
     from export.reports import build_report
+    from store.db import session_scope
 
     settings = load(config)
-    report = build_report(engine=open_database(settings), settings=settings,
-                          since=_day(since, "--since"), until=_day(until, "--until"))
+    with session_scope(open_database(settings)) as session:
+        report = build_report(session=session, settings=settings,
+                              since=_day(since, "--since"), until=_day(until, "--until"))
     if format is ReportFormat.json:
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     elif format is ReportFormat.csv:

@@ -12,11 +12,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
 from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from export.present import cut, safe_url
 from settings import Settings
-from store.db import session_scope
 from store.reports import METRICS, iter_metric_growth, iter_report_posts, load_post_texts
 
 COUNTS = ("posts", "authors", "approved", "rejected", "pending", "removed")
@@ -58,49 +57,58 @@ def day_bounds(since: date | None, until: date | None, settings: Settings
     return start, end
 
 
-def build_report(*, engine: Engine, settings: Settings, since: date | None = None,
+def build_report(*, session: Session, settings: Settings, since: date | None = None,
                  until: date | None = None) -> dict[str, Any]:
+    """The report of posts created from ``since`` to ``until`` (whole days, campaign zone)."""
     tz = settings.campaign.tz
     start, end = day_bounds(since, until, settings)
-    total, by_day, by_source = _Bucket(), defaultdict(_Bucket), defaultdict(_Bucket)
-    langs: Counter[str] = Counter()
-    waits: list[float] = []
-    contributors: dict[tuple[str, str], dict[str, Any]] = {}
-    works: list[tuple[int, int]] = []
-    with session_scope(engine) as session:
-        for row in iter_report_posts(session=session, start=start, end=end):
-            day = row["created_at"].astimezone(tz).date().isoformat()
-            for bucket in (total, by_day[day], by_source[row["source"]]):
-                bucket.add(row)
-            langs[row["lang"] or row["platform_lang"] or "und"] += 1
-            if row["decided_at"] and row["status"] != "collected":
-                waits.append(_hours(row["decided_at"], row["first_seen"]))
-            if row["status"] == "approved":
-                engagement = sum(row[m] or 0 for m in ("likes", "comments", "shares"))
-                works.append((engagement, row["id"]))
-                _count_contributor(contributors, row, engagement)
-        for snap in iter_metric_growth(session=session, start=start, end=end):
-            day = snap["taken_at"].astimezone(tz).date().isoformat()
-            for bucket in (total, by_day[day], by_source[snap["source"]]):
-                bucket.growth.update({m: snap[m] or 0 for m in METRICS})
-        top_ids = [i for _, i in sorted(works, key=lambda w: (-w[0], w[1]))[:TOP]]
-        texts = load_post_texts(session=session, ids=top_ids)
-    totals = total.as_dict()
+    acc = _Accumulator()
+    for row in iter_report_posts(session=session, start=start, end=end):
+        acc.add_post(row, row["created_at"].astimezone(tz).date().isoformat())
+    for snap in iter_metric_growth(session=session, start=start, end=end):
+        day = snap["taken_at"].astimezone(tz).date().isoformat()
+        for bucket in (acc.total, acc.by_day[day], acc.by_source[snap["source"]]):
+            bucket.growth.update({m: snap[m] or 0 for m in METRICS})
+    top_ids = [i for _, i in sorted(acc.works, key=lambda w: (-w[0], w[1]))[:TOP]]
+    texts = load_post_texts(session=session, ids=top_ids)
+    totals = acc.total.as_dict()
     return {
         "campaign": settings.campaign.name, "timezone": settings.campaign.timezone,
         "since": since.isoformat() if since else None,
         "until": until.isoformat() if until else None,
         "totals": {k: v for k, v in totals.items() if k != "growth"},
         "growth": totals["growth"],
-        "by_day": [{"day": d, **by_day[d].as_dict()} for d in sorted(by_day)],
-        "by_source": [{"source": s, **by_source[s].as_dict()} for s in sorted(by_source)],
+        "by_day": [{"day": d, **acc.by_day[d].as_dict()} for d in sorted(acc.by_day)],
+        "by_source": [{"source": s, **acc.by_source[s].as_dict()} for s in sorted(acc.by_source)],
         "backlog": totals["pending"],
-        "time_to_decision_hours": _spread(waits),
+        "time_to_decision_hours": _spread(acc.waits),
         "top_works": [_top_work(texts[i]) for i in top_ids if i in texts],
-        "top_contributors": sorted(contributors.values(), key=_contributor_rank)[:TOP],
+        "top_contributors": sorted(acc.contributors.values(), key=_contributor_rank)[:TOP],
         "languages": [{"lang": k, "posts": v} for k, v in
-                      sorted(langs.items(), key=lambda kv: (-kv[1], kv[0]))],
+                      sorted(acc.langs.items(), key=lambda kv: (-kv[1], kv[0]))],
     }
+
+
+class _Accumulator:
+    def __init__(self) -> None:
+        self.total = _Bucket()
+        self.by_day: defaultdict[str, _Bucket] = defaultdict(_Bucket)
+        self.by_source: defaultdict[str, _Bucket] = defaultdict(_Bucket)
+        self.langs: Counter[str] = Counter()
+        self.waits: list[float] = []
+        self.contributors: dict[tuple[str, str], dict[str, Any]] = {}
+        self.works: list[tuple[int, int]] = []
+
+    def add_post(self, row: dict[str, Any], day: str) -> None:
+        for bucket in (self.total, self.by_day[day], self.by_source[row["source"]]):
+            bucket.add(row)
+        self.langs[row["lang"] or row["platform_lang"] or "und"] += 1
+        if row["decided_at"] and row["status"] != "collected":
+            self.waits.append(_hours(row["decided_at"], row["first_seen"]))
+        if row["status"] == "approved":
+            engagement = sum(row[m] or 0 for m in ("likes", "comments", "shares"))
+            self.works.append((engagement, row["id"]))
+            _count_contributor(self.contributors, row, engagement)
 
 
 def _count_contributor(acc: dict[tuple[str, str], dict[str, Any]], row: dict[str, Any],

@@ -33,8 +33,8 @@ def set_state(engine: Engine, keys: list[str], **values: Any) -> None:
                             .values(**values))
 
 
-@pytest.fixture
-def add_posts(engine: Engine) -> Callable[..., list[str]]:
+def make_adder(engine: Engine) -> Callable[..., list[str]]:
+    """``add(*posts, status=..., section=..., featured=...)`` -> their keys."""
     def add(*posts: Post, status: str = "approved", section: str | None = "mobile",
             featured: bool = False) -> list[str]:
         posts = posts or (make_post(),)
@@ -46,6 +46,11 @@ def add_posts(engine: Engine) -> Callable[..., list[str]]:
         return keys
 
     return add
+
+
+@pytest.fixture
+def add_posts(engine: Engine) -> Callable[..., list[str]]:
+    return make_adder(engine)
 
 
 def nasty_post(**overrides: Any) -> Post:

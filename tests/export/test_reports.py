@@ -52,8 +52,13 @@ def report_settings(tmp_path, db_url, engine):
     return make_settings(tmp_path, db_url)
 
 
+def report_of(engine, settings, **kwargs):
+    with session_scope(engine) as session:
+        return build_report(session=session, settings=settings, **kwargs)
+
+
 def test_totals_match_the_hand_computed_fixture(engine, report_settings):
-    report = build_report(engine=engine, settings=report_settings)
+    report = report_of(engine, report_settings)
     assert report["totals"] == {"posts": 5, "authors": 4, "approved": 2, "rejected": 1,
                                 "pending": 1, "removed": 1, "likes": 168, "comments": 17,
                                 "shares": 26, "views": 5100}
@@ -67,7 +72,7 @@ def test_totals_match_the_hand_computed_fixture(engine, report_settings):
 
 def test_days_follow_the_campaign_time_zone_and_growth_comes_from_snapshots(
         engine, report_settings):
-    report = build_report(engine=engine, settings=report_settings)
+    report = report_of(engine, report_settings)
     days = {d["day"]: d for d in report["by_day"]}
     assert sorted(days) == ["2026-10-03", "2026-10-04", "2026-10-05"]
     assert (days["2026-10-03"]["posts"], days["2026-10-03"]["authors"]) == (2, 2)
@@ -81,7 +86,7 @@ def test_days_follow_the_campaign_time_zone_and_growth_comes_from_snapshots(
 
 
 def test_since_and_until_are_whole_days_in_the_campaign_zone(engine, report_settings):
-    report = build_report(engine=engine, settings=report_settings, since=date(2026, 10, 4),
+    report = report_of(engine, report_settings, since=date(2026, 10, 4),
                           until=date(2026, 10, 4))
     assert report["totals"]["posts"] == 3 and report["totals"]["authors"] == 3
     assert [d["day"] for d in report["by_day"]] == ["2026-10-04"]
@@ -92,7 +97,7 @@ def test_csv_and_xlsx_downloads_hold_every_block(engine, report_settings):
 
     from openpyxl import load_workbook
 
-    report = build_report(engine=engine, settings=report_settings)
+    report = report_of(engine, report_settings)
     text = write_report_csv(report)
     for block in ("# totals", "# by_day", "# by_source", "# top_works", "# languages"):
         assert block in text

@@ -1,5 +1,93 @@
-"""Routes: api (being written)."""
+"""JSON API for the web team: /api/v1/posts (cursor pages) and /api/v1/changes (mirrors).
 
-from fastapi import APIRouter
+OpenAPI at /openapi.json.  Posts are paged on their id, so a listing never
+repeats or skips a post approved before it started; approvals and takedowns
+that happen meanwhile arrive through /api/v1/changes.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from export.present import public_post
+from normalize.errors import BadInput
+from store.exports import PostFilter, current_change_seq, list_changes, page_approved
+from web.deps import SessionDep
+from web.routes.feeds import ReaderDep, etagged
+
+router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[ReaderDep])
+MAX_LIMIT = 200
+
+
+def parse_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    if not cursor.startswith("p") or not cursor[1:].isdigit():
+        raise BadInput(f"not a cursor from this API: {cursor!r}")
+    return int(cursor[1:])
+
+
+def parse_since(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as e:
+        raise BadInput(f"since must be an ISO 8601 time, got {value!r}") from e
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def dump(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@router.get("/posts")
+def list_posts(
+    request: Request, session: SessionDep,
+    section: Annotated[str | None, Query(description="section id from config")] = None,
+    source: Annotated[Literal["twitter", "facebook", "instagram", "douyin"] | None,
+                      Query()] = None,
+    featured: Annotated[bool | None, Query()] = None,
+    lang: Annotated[str | None, Query(max_length=16)] = None,
+    since: Annotated[str | None, Query(description="approved or edited at/after (ISO 8601)")]
+    = None,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+) -> Response:
+    """Approved posts, oldest first, ``limit`` per page; follow ``next_cursor`` to the end."""
+    filters = PostFilter(section=section, source=source, featured=featured, lang=lang,
+                         since=parse_since(since))
+    rows = page_approved(session=session, filters=filters, after_id=parse_cursor(cursor),
+                         limit=limit)
+    next_cursor = f"p{rows[-1].id}" if len(rows) == limit else None
+    body = dump({"posts": [public_post(r) for r in rows], "next_cursor": next_cursor,
+                 "limit": limit})
+    response = etagged(request, body, "application/json")
+    if next_cursor:
+        next_url = request.url.include_query_params(cursor=next_cursor)
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
+    return response
+
+
+@router.get("/changes")
+def changes(
+    request: Request, session: SessionDep,
+    since: Annotated[str, Query(description="next_since of the previous call (a number), "
+                                            "or an ISO 8601 time for a first sync")] = "0",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> Response:
+    """Approvals, edits and takedowns in commit order; ``op`` is ``upsert`` or ``delete``."""
+    after, when = (int(since), None) if since.isdigit() else (0, parse_since(since))
+    rows = list_changes(session=session, after_seq=after, since=when, limit=limit)
+    items = [{"seq": r.change_seq, "op": "upsert", "key": r.key, "post": public_post(r)}
+             if r.status == "approved" else {"seq": r.change_seq, "op": "delete", "key": r.key}
+             for r in rows]
+    last = rows[-1].change_seq if rows else max(after, current_change_seq(session=session))
+    body = dump({"changes": items, "next_since": str(last),
+                 "has_more": len(rows) == limit})
+    return etagged(request, body, "application/json")

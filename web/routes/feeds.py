@@ -1,5 +1,90 @@
-"""Routes: feeds (being written)."""
+"""Feeds of approved posts (/feeds/approved.json|.atom|.csv) and the read-token check.
 
-from fastapi import APIRouter
+``reader_access`` guards /api/v1, /feeds and /signage: open when
+``web.public_feeds`` is true, else ``Authorization: Bearer TOKEN`` (a token from
+``cqf tokens create``) is required.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import Response, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from export import feeds
+from store.db import session_scope
+from store.exports import iter_approved, latest_approved
+from store.tokens import check_token
+from web.deps import SessionDep, SettingsDep
+
+router = APIRouter(tags=["feeds"])
+bearer = HTTPBearer(auto_error=False, description="a read token from `cqf tokens create`")
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def reader_access(request: Request, settings: SettingsDep, credentials: BearerDep) -> None:
+    """Let the request through if feeds are public or it carries a live read token."""
+    if settings.web.public_feeds:
+        return
+    token = credentials.credentials if credentials else request.query_params.get("token", "")
+    if credentials is None and not request.url.path.startswith("/signage"):
+        token = ""  # tokens in URLs only for signage screens, which cannot send headers
+    if token:
+        # Its own short transaction: a streamed response opens another one later.
+        with session_scope(request.app.state.engine) as session:
+            valid = check_token(session=session, token=token) is not None
+    if not token or not valid:
+        raise HTTPException(status_code=401, detail="a valid read token is required",
+                            headers={"WWW-Authenticate": "Bearer"})
+
+
+ReaderDep = Depends(reader_access)
+
+
+def etagged(request: Request, body: bytes, media_type: str) -> Response:
+    """``body`` with a strong ETag; 304 when the client already holds it."""
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    match = request.headers.get("if-none-match", "")
+    if etag in [m.strip() for m in match.split(",")] or match.strip() == "*":
+        return Response(status_code=304, headers=headers)
+    return Response(content=body, media_type=media_type, headers=headers)
+
+
+LimitQuery = Annotated[int, Query(ge=1, le=1000, description="newest N approved works")]
+
+
+@router.get("/feeds/approved.json", dependencies=[ReaderDep])
+def jsonfeed(request: Request, settings: SettingsDep, session: SessionDep,
+             limit: LimitQuery = 100) -> Response:
+    """JSON Feed 1.1 of the newest approved works."""
+    rows = latest_approved(session=session, limit=limit)
+    body = feeds.write_jsonfeed(rows, settings, feed_url=str(request.url.remove_query_params(
+        "token")))
+    return etagged(request, body.encode(), "application/feed+json")
+
+
+@router.get("/feeds/approved.atom", dependencies=[ReaderDep])
+def atom(request: Request, settings: SettingsDep, session: SessionDep,
+         limit: LimitQuery = 100) -> Response:
+    """Atom (RFC 4287) feed of the newest approved works."""
+    rows = latest_approved(session=session, limit=limit)
+    body = feeds.write_atom(rows, settings, feed_url=str(request.url))
+    return etagged(request, body.encode(), "application/atom+xml")
+
+
+@router.get("/feeds/approved.csv", dependencies=[ReaderDep])
+def csv_download(request: Request) -> StreamingResponse:
+    """Every approved work as CSV (streamed; cells never start a formula)."""
+    engine = request.app.state.engine
+
+    def lines() -> Iterator[str]:
+        with session_scope(engine) as session:
+            yield from feeds.iter_csv(iter_approved(session=session))
+
+    return StreamingResponse(lines(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": 'attachment; filename="approved.csv"'})

@@ -1,5 +1,38 @@
-"""Routes: site (being written)."""
+"""/site/: the theme page as last published by ``cqf export site`` (or the export job).
 
-from fastapi import APIRouter
+The folder is resolved on every request, so an atomic re-publish (a symlink
+swap) is picked up at once.  Open when feeds are public, else staff only.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from normalize.errors import NotFound
+from web.deps import SessionDep, SettingsDep, current_user
+
+router = APIRouter(tags=["site"])
+
+
+@router.get("/site", include_in_schema=False)
+def site_root() -> Response:
+    return RedirectResponse("/site/", status_code=307)
+
+
+@router.get("/site/{path:path}", include_in_schema=False)
+def site_file(path: str, request: Request, settings: SettingsDep, session: SessionDep) -> Response:
+    if not settings.web.public_feeds:
+        current_user(request, session)
+    root = Path(os.path.realpath(settings.export.site_dir))
+    if not root.is_dir():
+        raise NotFound("the theme page is not built yet: run `cqf export site DIR`")
+    target = Path(os.path.realpath(root / (path or "index.html")))
+    if target.is_dir():
+        target = target / "index.html"
+    if root not in target.parents or not target.is_file() or target.name.startswith("."):
+        raise NotFound(f"no such page on the theme site: /site/{path}")
+    return FileResponse(target)

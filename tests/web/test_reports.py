@@ -1,0 +1,57 @@
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.conftest import make_settings
+from tests.export.conftest import make_adder, nasty_post
+from tests.factories import make_post
+from tests.web.sessions import login, make_client
+
+
+@pytest.fixture
+def add_posts(engine):
+    return make_adder(engine)
+
+
+@pytest.fixture
+def client(tmp_path, db_url):
+    return make_client(make_settings(tmp_path, db_url))
+
+
+@pytest.mark.parametrize("role, status", [("manager", 200), ("admin", 200),
+                                          ("moderator", 403), ("webteam", 403)])
+def test_dashboard_is_for_managers_and_admins(client, role, status):
+    login(client, f"user-{role}", role)
+    assert client.get("/reports", headers={"accept": "text/html"}).status_code == status
+
+
+def test_anonymous_visitors_are_sent_to_login(client):
+    response = client.get("/reports", headers={"accept": "text/html"})
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def test_dashboard_shows_totals_charts_and_escaped_top_works(client, add_posts):
+    add_posts(nasty_post(), make_post(source="douyin"))
+    add_posts(make_post(), status="rejected")
+    login(client, "manager1", "manager")
+    html = client.get("/reports", headers={"accept": "text/html"}).text
+    assert html.count("<svg") >= 4 and "Per platform" in html and "douyin" in html
+    assert "<script>alert" not in html and "&lt;script&gt;" in html
+    assert "cdn" not in html.lower() and "javascript:" not in html
+
+
+def test_csv_and_xlsx_downloads(client, add_posts):
+    add_posts(make_post(), make_post())
+    login(client, "manager1", "manager")
+    text = client.get("/reports.csv?since=2026-10-01&until=2026-10-31").text
+    assert "# by_day" in text and "2026-10-03" in text
+    response = client.get("/reports.xlsx")
+    book = load_workbook(io.BytesIO(response.content))
+    assert book["totals"]["B2"].value == 2
+
+
+def test_a_bad_date_is_a_clear_400(client):
+    login(client, "manager1", "manager")
+    response = client.get("/reports.csv?since=yesterday")
+    assert response.status_code == 400 and "since" in response.text
