@@ -30,7 +30,6 @@ class Checker:
         self.works: dict[int, dedup.Work] = {}  # stored works seen by this run (a bounded cache)
 
     def __enter__(self) -> Checker:
-        self.pool = language.open_pool(self.settings.languages.workers)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -121,6 +120,9 @@ class Checker:
         todo = [h for h in need if h not in known]
         texts = [need[h] for h in todo]
         pending = None
+        if len(texts) >= language.POOL_MIN_TEXTS and self.settings.languages.workers != 1:
+            if self.pool is None:  # started on first need: small runs never pay for it
+                self.pool = language.open_pool(self.settings.languages.workers)
         if self.pool is not None and len(texts) >= language.POOL_MIN_TEXTS:
             pending = self.pool.map_async(language.detect_one, texts, chunksize=16)
         return {"posts": posts, "cleaned": cleaned, "known": known, "todo": todo,
