@@ -171,10 +171,11 @@ def free_port() -> int:
 
 
 def start_fake_run(tmp_path: Path, url: str) -> subprocess.Popen:
-    script = tmp_path / "fake_run.py"
+    script, config = tmp_path / "fake_run.py", tmp_path / "config.yaml"  # exports go to tmp
+    config.write_text((ROOT / "config.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     script.write_text(FAKE_RUN.format(root=str(ROOT), per_page=PER_PAGE, pages=PAGES,
                                       log=str(tmp_path / "starts.log"),
-                                      config=str(ROOT / "config.yaml"), url=url,
+                                      config=str(config), url=url,
                                       port=free_port()), encoding="utf-8")
     return subprocess.Popen([sys.executable, str(script)], cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=open(tmp_path / "run.log", "ab"))
