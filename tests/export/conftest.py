@@ -15,8 +15,9 @@ from store.models import PostRow, utcnow
 from store.posts import upsert_posts
 from tests.factories import make_post
 
-NASTY_TEXT = 'Hotpot night <script>alert("x")</script> & "quotes" #ChongqingFriends'
-NASTY_AUTHOR = Author(id="666", name='Eve<img src=x onerror=alert(1)>', handle="eve",
+NASTY_TEXT = ('Hotpot night <script>window.__pwned = 1</script> & "quotes" '
+              "#ChongqingFriends")
+NASTY_AUTHOR = Author(id="666", name="Eve<img src=x onerror=window.__pwned=2>", handle="eve",
                       url="javascript:alert(2)")
 NASTY_MEDIA = [Media(type="photo", url="javascript:alert(3)"),
                Media(type="photo", url="https://pbs.twimg.com/media/hotpot.jpg")]

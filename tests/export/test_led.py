@@ -66,7 +66,7 @@ def test_signage_page_embeds_the_playlist_inert_and_files_are_kept_when_unchange
     first = write_led(engine=engine, settings=settings)
     out = Path(settings.export.led_dir)
     html = (out / "index.html").read_text()
-    assert "<script>alert" not in html and "onerror=alert" not in html  # \u003c-escaped JSON
+    assert "<script>window" not in html and "\\u003cscript\\u003e" in html  # escaped JSON
     assert "width: 1920px; height: 1080px" in html
     playlist = json.loads((out / "playlist.json").read_text())
     assert playlist["items"][0]["url"] == "https://pbs.twimg.com/media/hotpot.jpg"

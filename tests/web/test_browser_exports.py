@@ -1,0 +1,133 @@
+"""The theme page and /signage rendered in Debian's Chromium (Playwright, no downloads)."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from export.site import build_site
+from normalize.post import Media
+from tests.conftest import make_settings
+from tests.export.conftest import make_adder, nasty_post
+from tests.factories import make_post
+from web.app import create_app
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+# A 1x1 PNG answers every request for a work's remote media: no network in tests.
+PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNk"
+                         "YAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
+REMOTE = re.compile(r"^https?://(?!127\.0\.0\.1)")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{CHROMIUM} is required in CI")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.errors = []
+    page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.route(REMOTE, lambda route: route.fulfill(status=200, body=PIXEL,
+                                                   content_type="image/png"))
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def settings(tmp_path, sqlite_url):
+    base = make_settings(tmp_path, sqlite_url)
+    led = base.export.led.model_copy(update={"seconds_per_item": 1, "width": 960,
+                                             "height": 540})
+    return base.model_copy(update={
+        "export": base.export.model_copy(update={"led": led}),
+        "web": base.web.model_copy(update={"public_feeds": True})})
+
+
+@pytest.fixture
+def works(settings):
+    from store.db import get_engine
+
+    add = make_adder(get_engine(settings.database.url))
+    add(nasty_post(), make_post(text="Cable car over the Yangtze"), featured=True)
+    add(make_post(text="Raffles City at dusk"), section="professional")
+    video = Media(type="video", url="https://v.douyin.com/clip.mp4",
+                  preview_url="https://p.douyin.com/cover.jpg", duration_ms=3000)
+    add(make_post(source="douyin", text="Learn Chongqing dialect", media=[video]),
+        section="short-video")
+    return get_engine(settings.database.url)
+
+
+def test_theme_page_shows_the_works_without_console_errors(page, settings, works):
+    build_site(engine=works, settings=settings)
+    root = Path(settings.export.site_dir)
+    page.goto((root / "index.html").resolve().as_uri())
+    assert page.locator(".featured .card").count() == 2
+    assert page.locator("main .grid .card").count() == 4
+    assert page.get_by_text("Cable car over the Yangtze").first.is_visible()
+    assert page.evaluate("window.__pwned === undefined")  # the <script> caption stayed text
+    alts = page.locator("main img").evaluate_all("els => els.map(e => e.alt)")
+    assert alts and all(alts)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.get_by_text("Raffles City at dusk").first.click()
+    assert "View the original post" in page.content()
+    page.go_back()
+    page.locator("nav[aria-label=Sections] a").nth(2).click()
+    assert page.get_by_text("Learn Chongqing dialect").is_visible()
+    assert page.errors == []
+
+
+@pytest.fixture
+def server(settings, works):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(5)
+
+
+def test_signage_cycles_the_featured_works_and_reloads_the_playlist(page, server):
+    reloads = []
+    page.on("request", lambda r: "playlist.json" in r.url and reloads.append(r.url))
+    page.goto(server + "/signage")
+    page.wait_for_function("document.querySelector('#caption').textContent.length > 0")
+    first = page.locator("#caption").text_content()
+    page.wait_for_function(f"document.querySelector('#caption').textContent !== {first!r}",
+                           timeout=5000)
+    captions = {first, page.locator("#caption").text_content()}
+    assert any(c.startswith("Hotpot night <script>") for c in captions)  # shown as text
+    assert page.locator("#stage img").count() == 1
+    page.wait_for_timeout(2500)  # past the end of a cycle: the playlist is fetched again
+    assert reloads
+    assert page.evaluate("window.__pwned === undefined")
+    assert page.errors == []
