@@ -63,7 +63,7 @@ def decide(*, engine: Engine, settings: Settings, key: str, decision: Decision,
            user: User) -> PostRow:
     """Apply one decision to the post ``key``; raise Conflict when it raced another."""
     validate_decision(decision, user, settings)
-    with session_scope(engine) as session:
+    with session_scope(engine, write=True) as session:
         post = lock_post(session=session, key=key)
         if post is None:
             raise NotFound(f"no post {key}")
@@ -130,7 +130,7 @@ def _state(post: PostRow) -> str:
 
 def undo_last(*, engine: Engine, settings: Settings, user: User) -> PostRow:
     """Undo ``user``'s newest decision if nobody changed the post since."""
-    with session_scope(engine) as session:
+    with session_scope(engine, write=True) as session:
         entry = last_decision_by(session=session, actor=user.username)
         if entry is None or entry.action == "undo" or not entry.post_key:
             raise NotFound("you have no decision left to undo")
@@ -184,5 +184,5 @@ def decide_many(*, engine: Engine, settings: Settings, items: list[tuple[str, in
 
 def release(*, engine: Engine, user: User, keys: list[str] | None = None) -> int:
     """Give back ``user``'s claims (all of them, or ``keys``)."""
-    with session_scope(engine) as session:
+    with session_scope(engine, write=True) as session:
         return release_claims(session=session, user=user.username, keys=keys or ())

@@ -12,10 +12,12 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
+from normalize.errors import NotFound
 from settings import Settings
 from store.audit import post_history
 from store.db import session_scope
 from store.models import AuditEntry, PostRow, User, utcnow
+from store.posts import get_post
 from store.queue import (
     QueueFilter,
     author_history,
@@ -71,7 +73,7 @@ def claim_batch(*, engine: Engine, settings: Settings, user: str, n: int | None 
     where = where or QueueFilter()
     now = utcnow()
     until = now + timedelta(minutes=settings.moderation.claim_minutes)
-    with session_scope(engine) as session:
+    with session_scope(engine, write=True) as session:
         clauses = filter_clauses(session, where, settings.campaign.tz)
         return claim_posts(session=session, user=user, n=n or settings.moderation.batch_size,
                            now=now, until=until, clauses=clauses, order=order_by(where))
@@ -121,6 +123,10 @@ def suspect_words_of(post: PostRow, configured: list[str]) -> list[str]:
     return sorted(words, key=len, reverse=True)
 
 
-def history_of(*, engine: Engine, post: PostRow) -> list[AuditEntry]:
+def post_with_history(*, engine: Engine, key: str) -> tuple[PostRow, list[AuditEntry]]:
+    """The post ``key`` and every audit entry about it, oldest first."""
     with session_scope(engine) as session:
-        return post_history(session=session, post_id=post.id or 0)
+        post = get_post(session=session, key=key)
+        if post is None:
+            raise NotFound(f"no post {key}")
+        return post, post_history(session=session, post_id=post.id or 0)

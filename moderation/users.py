@@ -65,7 +65,7 @@ def validate_password(password: str) -> None:
 
 def create_user(*, engine: Engine, username: str, role: str, password: str) -> User:
     validate_new_user(username, role, password)
-    with session_scope(engine) as session:
+    with session_scope(engine, write=True) as session:
         if get_user(session=session, username=username):
             raise Conflict(f"user {username!r} exists already")
         user = add_user(session=session, username=username, role=role,
@@ -76,7 +76,7 @@ def create_user(*, engine: Engine, username: str, role: str, password: str) -> U
 
 def set_user_password(*, engine: Engine, username: str, password: str) -> None:
     validate_password(password)
-    with session_scope(engine) as session:
+    with session_scope(engine, write=True) as session:
         user = get_user(session=session, username=username)
         if user is None:
             raise NotFound(f"no user {username!r}")
@@ -112,7 +112,7 @@ def verify_login(
     *, engine: Engine, username: str, password: str, client: str = "", max_failures: int = 5,
 ) -> User | None:
     """The user for a right password, None for a wrong one; LoginThrottled after too many."""
-    with session_scope(engine) as session:
+    with session_scope(engine, write=True) as session:
         since = utcnow() - THROTTLE_WINDOW
         if count_login_failures(session=session, username=username, client=client,
                                 since=since) >= max_failures:

@@ -38,17 +38,23 @@ def wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def current_user(request: Request, session: SessionDep) -> User:
-    """The logged-in user; else 401 JSON for API clients and a redirect to /login for people."""
+def current_user(request: Request) -> User:
+    """The logged-in user; else 401 JSON for API clients and a redirect to /login for people.
+
+    It reads the user in a short session of its own: on SQLite every session holds
+    the write lock, so a request-long session would block the services it calls.
+    """
     data = read_session(request)
-    user = get_user(session=session, username=data["u"]) if data.get("u") else None
+    user = None
+    if data.get("u"):
+        with session_scope(request.app.state.engine) as session:
+            user = get_user(session=session, username=data["u"])
     if user is None or user.disabled or password_fingerprint(user) != data.get("k"):
         if wants_json(request):
             raise HTTPException(status_code=401, detail="login required")
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise HTTPException(status_code=303, detail="login required",
                             headers={"Location": "/login?next=" + quote(target, safe="")})
-    session.expunge(user)  # stays readable when an error rolls the session back
     request.state.user = user
     return user
 

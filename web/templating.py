@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from web.security import csrf_token, save_session
 
@@ -25,7 +27,32 @@ def safe_url(url: str | None) -> str:
     return ""
 
 
+def highlight(text: str, hashtags: list[str], words: list[str]) -> Markup:
+    """Participant text, escaped, with campaign hashtags and suspect words wrapped in <mark>.
+
+    Matches are found in the raw text and every piece is escaped on its own, so
+    nothing the participant wrote can become markup.
+    """
+    parts = []
+    if hashtags:
+        tags = "|".join(re.escape(t) for t in sorted(hashtags, key=len, reverse=True))
+        parts.append(f"(?P<tag>[#＃](?:{tags}))(?!\\w)")
+    if words:
+        parts.append("(?P<word>" + "|".join(re.escape(w) for w in words if w) + ")")
+    if not parts:
+        return escape(text)
+    out, last = [], 0
+    for match in re.finditer("|".join(parts), text, flags=re.IGNORECASE):
+        css = "tag" if match.lastgroup == "tag" else "suspect"
+        out += [escape(text[last:match.start()]),
+                Markup('<mark class="%s">%s</mark>') % (css, match.group(0))]
+        last = match.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
 _env.filters["safe_url"] = safe_url
+_env.filters["highlight"] = highlight
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None,
