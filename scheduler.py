@@ -15,6 +15,7 @@ commands defined inside ``register``, which import their types locally.)
 """
 
 import contextlib
+import functools
 import importlib
 import json
 import logging
@@ -22,7 +23,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,9 +31,9 @@ from typing import Annotated, Any
 
 import typer
 import uvicorn
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
+from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
+from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
+from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 from sqlalchemy.engine import Engine
 
 from cli import ConfigOption, console, err_console, load, open_database
@@ -74,7 +75,8 @@ def build_jobs(settings: Settings, engine: Engine, stop: threading.Event | None 
         if cfg.enabled:
             jobs.append(JobSpec(
                 f"collect:{name}", f"collect {name}", _interval(cfg.schedule, tz),
-                lambda n=name: collect_source(n, engine=engine, settings=settings, stop=stop),
+                functools.partial(collect_source, name, engine=engine, settings=settings,
+                                  stop=stop),
                 soon))
     douyin = settings.sources.douyin
     if douyin.enabled:
@@ -252,8 +254,9 @@ class MainJob:
 class _Server(uvicorn.Server):
     """uvicorn without its own signal handling: ``serve`` stops web and scheduler together."""
 
-    def capture_signals(self) -> contextlib.AbstractContextManager[None]:
-        return contextlib.nullcontext()
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 def serve(settings: Settings, main: MainJob, *, host: str, port: int,

@@ -34,7 +34,7 @@ def read_status(*, session: Session, settings: Settings) -> dict[str, Any]:
     now = utcnow()
     states = list_source_states(session=session)
     starts = last_run_starts(session=session)
-    last_runs = {s: (list_runs(session=session, source=s, limit=1) or [None])[0]
+    last_runs = {s: next(iter(list_runs(session=session, source=s, limit=1)), None)
                  for s in SOURCES}
     heartbeat = read_beat(session=session)
     counts = count_by_status(session=session)

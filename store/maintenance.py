@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from store.models import PostRow, utcnow
 
@@ -16,8 +16,8 @@ log = logging.getLogger(__name__)
 
 def expire_claims(*, session: Session, now: datetime | None = None) -> int:
     """Release queue claims whose time is up; returns how many."""
-    stmt = (sa.update(PostRow)
-            .where(PostRow.claimed_until.is_not(None), PostRow.claimed_until < (now or utcnow()))
+    until = col(PostRow.claimed_until)
+    stmt = (sa.update(PostRow).where(until.is_not(None), until < (now or utcnow()))
             .values(claimed_by=None, claimed_until=None))
     return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
 
@@ -25,20 +25,20 @@ def expire_claims(*, session: Session, now: datetime | None = None) -> int:
 def recent_source_ids(*, session: Session, sources: tuple[str, ...], since: datetime
                       ) -> list[tuple[str, str]]:
     """(source, source_id) of posts created after ``since`` and not taken down."""
-    stmt = (sa.select(PostRow.source, PostRow.source_id)
-            .where(PostRow.source.in_(sources), PostRow.created_at >= since,
-                   PostRow.status != "removed")
-            .order_by(PostRow.id))
+    stmt = (sa.select(col(PostRow.source), col(PostRow.source_id))
+            .where(col(PostRow.source).in_(sources), col(PostRow.created_at) >= since,
+                   col(PostRow.status) != "removed")
+            .order_by(col(PostRow.id)))
     return [(s, i) for s, i in session.execute(stmt).all()]
 
 
 def last_change_at(*, session: Session) -> datetime | None:
     """When a post last changed in a way exports mirror (new post or moderation)."""
-    return session.execute(sa.select(sa.func.max(PostRow.changed_at))).scalar()
+    return session.execute(sa.select(sa.func.max(col(PostRow.changed_at)))).scalar()
 
 
 def count_by_status(*, session: Session) -> dict[str, int]:
-    stmt = sa.select(PostRow.status, sa.func.count()).group_by(PostRow.status)
+    stmt = sa.select(col(PostRow.status), sa.func.count()).group_by(col(PostRow.status))
     return {status: int(n) for status, n in session.execute(stmt).all()}
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from store.models import CollectorRun, SourceState, utcnow
 
@@ -92,7 +92,7 @@ def list_source_states(*, session: Session) -> dict[str, SourceState]:
 def list_runs(
     *, session: Session, source: str | None = None, limit: int = 50
 ) -> list[CollectorRun]:
-    stmt = select(CollectorRun).order_by(CollectorRun.id.desc()).limit(limit)  # type: ignore[union-attr]
+    stmt = select(CollectorRun).order_by(col(CollectorRun.id).desc()).limit(limit)
     if source:
         stmt = stmt.where(CollectorRun.source == source)
     return list(session.exec(stmt).all())
@@ -100,6 +100,6 @@ def list_runs(
 
 def last_run_starts(*, session: Session) -> dict[str, datetime]:
     """Per source, when its newest run started."""
-    stmt = sa.select(CollectorRun.source, sa.func.max(CollectorRun.started_at)).group_by(
-        CollectorRun.source)
+    source = col(CollectorRun.source)
+    stmt = sa.select(source, sa.func.max(col(CollectorRun.started_at))).group_by(source)
     return {source: started for source, started in session.execute(stmt).all()}
