@@ -43,12 +43,12 @@ def count_by_status(*, session: Session) -> dict[str, int]:
 
 
 def vacuum_analyze(engine: Engine) -> None:
-    """Reclaim space and refresh planner statistics (outside a transaction)."""
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        if engine.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA optimize")
+    """Refresh planner statistics; on PostgreSQL also reclaim dead rows."""
+    if engine.dialect.name == "sqlite":  # a full VACUUM rewrites the file: not worth it daily
+        with engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        else:
+            conn.exec_driver_sql("PRAGMA optimize")
+    else:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM (ANALYZE)")
     log.info("vacuum/analyze done")

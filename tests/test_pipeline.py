@@ -251,3 +251,30 @@ def test_checks_run_after_a_collection_that_changed_something(api, live, monkeyp
 def replace_scheduler(settings: Settings, *, checks: bool):
     return settings.scheduler.model_copy(update={"checks_after_collect": checks})
 
+
+
+def test_metrics_refresh_looks_recent_tweets_up_and_keeps_a_snapshot(api, tmp_path, sqlite_url):
+    from moderation.refresh import refresh_metrics
+    from store.models import MetricSnapshot
+
+    settings = live_settings(tmp_path, sqlite_url)
+    settings = settings.model_copy(update={"scheduler": settings.scheduler.model_copy(
+        update={"metrics_max_age_days": 3650})})
+    api.get(SEARCH, json=body("twitter", "search_p1.json"))
+    api.get(SEARCH, json=body("twitter", "search_p2.json"))
+    collect("twitter", settings)
+    lookup = body("twitter", "tweets_lookup.json")
+    lookup["data"][0]["public_metrics"]["like_count"] = 99
+    api.get("https://api.twitter.com/2/tweets", json=lookup)
+    [summary] = refresh_metrics(engine=get_engine(sqlite_url), settings=settings)
+    assert summary.source == "twitter:metrics" and summary.updated == 1 and summary.new == 0
+    ids = api.calls[-1].request.url.split("ids=")[1].split("&")[0]
+    assert len(ids.split("%2C")) == 3  # every recent tweet, in one batch (of up to 100)
+    with session_scope(get_engine(sqlite_url)) as session:
+        row = session.scalars(sa.select(PostRow).where(
+            PostRow.source_id == lookup["data"][0]["id"])).one()
+        likes = sorted(s.likes for s in session.scalars(
+            sa.select(MetricSnapshot).where(MetricSnapshot.post_id == row.id)))
+    assert row.likes == 99 and likes == [45, 99]
+    assert state_of(settings, "twitter").cursor == {"since_id": "1975100000000000001"}
+    assert [r.source for r in runs(settings, "twitter:metrics")] == ["twitter:metrics"]

@@ -238,3 +238,38 @@ def test_stop_during_a_collection_loses_and_duplicates_nothing(tmp_path, sqlite_
             "SELECT sum(new), sum(updated) FROM collector_run WHERE source = 'twitter'")).one()
     if how == "SIGTERM":
         assert tuple(new) == (PER_PAGE * PAGES, 0)  # no page stored twice
+
+
+def test_maintenance_releases_expired_claims_only(engine):
+    from scheduler import run_maintenance
+    from store.db import session_scope
+    from store.models import PostRow, utcnow
+    from store.posts import upsert_posts
+    from tests.factories import make_post
+
+    with session_scope(engine) as session:
+        upsert_posts(session=session, posts=[make_post(), make_post()])
+        expired, held = session.scalars(sa.select(PostRow).order_by(PostRow.id)).all()
+        expired.claimed_by, expired.claimed_until = "mod1", utcnow() - timedelta(minutes=1)
+        held.claimed_by, held.claimed_until = "mod2", utcnow() + timedelta(minutes=10)
+    assert run_maintenance(engine).startswith("released 1 expired claims")
+    with session_scope(engine) as session:
+        claims = [(r.claimed_by, r.claimed_until is None)
+                  for r in session.scalars(sa.select(PostRow).order_by(PostRow.id))]
+    assert claims == [(None, True), ("mod2", False)]
+
+
+def test_cqf_collect_runs_the_watch_folder_once(config_file, tmp_path):
+    inbox = tmp_path / "douyin-inbox"
+    inbox.mkdir()
+    export = inbox / "topic.csv"
+    export.write_text("作品ID,作品描述,发布时间,账号昵称,点赞数量\n"
+                      "7432600000000000901,山城步道 #chongqingfriends,2026-10-06 15:20:00,Leo,12\n",
+                      encoding="utf-8")
+    os.utime(export, (time.time() - 60, time.time() - 60))
+    result = CliRunner().invoke(get_app(), ["collect", "--config", str(config_file)])
+    assert result.exit_code == 0, result.output
+    assert "douyin: fetched 1, new 1" in result.output
+    assert (inbox / "done" / "topic.csv").exists()
+    unknown = CliRunner().invoke(get_app(), ["collect", "myspace", "--config", str(config_file)])
+    assert unknown.exit_code != 0
