@@ -38,7 +38,7 @@ def team(engine):
 def cqf(*args: str, code: int = 0) -> str:
     result = CliRunner().invoke(get_app(), list(args))
     assert result.exit_code == code, (result.output, result.exception)
-    return result.stdout if code == 0 else str(result.exception)
+    return result.stdout if code == 0 else result.output + str(result.exception)
 
 
 def cqf_process(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
