@@ -361,6 +361,8 @@ def register(app: Any) -> None:
         """The configured jobs and their next run times (campaign time zone)."""
         from rich.table import Table
 
+        from moderation.operations import list_jobs
+
         settings = load(config)
         engine = open_database(settings)
         table = Table("job", "what", "schedule", "next run")
@@ -374,7 +376,7 @@ def register(app: Any) -> None:
         config: ConfigOption = None,
     ) -> None:
         """Per source: enabled, last success, last error, next run, cursor, token; the queue."""
-        from moderation.operations import status_report
+        from moderation.operations import print_status, status_report
 
         settings = load(config)
         report = status_report(engine=open_database(settings), settings=settings)
@@ -394,51 +396,3 @@ def claim_sqlite_leadership(main: MainJob) -> None:
     holder = lock_holder(main.engine) or "another process"
     raise CqfError(f"a scheduler is already running on {main.engine.url.database} "
                    f"({holder}); stop it first, or use PostgreSQL to run several processes")
-
-
-def list_jobs(settings: Settings, engine: Engine) -> list[dict[str, str]]:
-    from moderation.operations import status_report
-
-    tz = settings.campaign.tz
-    now = datetime.now(tz)
-    facts = {s["source"]: s for s in status_report(engine=engine, settings=settings)["sources"]}
-    rows = []
-    for spec in build_jobs(settings, engine):
-        source = spec.id.partition(":")[2]
-        if source in facts:
-            due = facts[source]["next_run_at"]
-            when = _local(due, tz) if due else f"not running ({facts[source]['token']} token)"
-        else:
-            fire = spec.first_run or spec.trigger.get_next_fire_time(None, now)
-            when = fire.strftime("%Y-%m-%d %H:%M %Z") if fire else "-"
-        rows.append({"id": spec.id, "name": spec.name, "schedule": str(spec.trigger),
-                     "next_run": when})
-    return rows
-
-
-def print_status(report: dict[str, Any], out: Any) -> None:
-    from rich.markup import escape
-    from rich.table import Table
-
-    sched = report["scheduler"]
-    out.print(f"scheduler: {'running' if sched['running'] else '[red]not running[/]'}"
-              + (f" ({escape(sched['holder'])}, last beat {sched['last_beat_at']})"
-                 if sched["holder"] else ""))
-    table = Table("source", "enabled", "state", "token", "last success", "last error",
-                  "next run", "cursor")
-    for s in report["sources"]:
-        error = f"{s['last_error_at']} {s['last_error']}" if s["last_error"] else ""
-        table.add_row(s["source"], "yes" if s["enabled"] else "no", s["state"], s["token"],
-                      s["last_success_at"] or "-", escape(error[:80]), s["next_run_at"] or "-",
-                      escape(json.dumps(s["cursor"])[:60]))
-    out.print(table)
-    queue = report["queue"]
-    out.print(f"queue backlog: {queue['backlog']} ({queue['pending']} pending, "
-              f"{queue['unchecked']} not yet checked)")
-    for problem in report["problems"]:
-        out.print(f"[red]problem:[/] {escape(problem)}")
-
-
-def _local(iso: str, tz: Any) -> str:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(tz).strftime(
-        "%Y-%m-%d %H:%M %Z")

@@ -1,7 +1,7 @@
 """What an operator needs to know: the status of each source, the scheduler and the queue.
 
 ``status_report`` is what ``cqf status`` prints and ``/healthz`` returns; it is
-also where ``cqf jobs`` takes its next-run estimates from.
+also where ``cqf jobs`` (``list_jobs``) takes its next-run estimates from.
 """
 
 from __future__ import annotations
@@ -118,3 +118,55 @@ def _run_dict(run: Any) -> dict[str, Any] | None:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds").replace("+00:00", "Z") if value else None
+
+
+def list_jobs(settings: Settings, engine: Engine) -> list[dict[str, str]]:
+    """The jobs the scheduler would run, with their next run times (campaign zone)."""
+    from scheduler import build_jobs
+
+    tz = settings.campaign.tz
+    now = datetime.now(tz)
+    facts = {s["source"]: s for s in status_report(engine=engine, settings=settings)["sources"]}
+    rows = []
+    for spec in build_jobs(settings, engine):
+        source = spec.id.partition(":")[2]
+        if source in facts:
+            due = facts[source]["next_run_at"]
+            when = _local(due, tz) if due else f"not running ({facts[source]['token']} token)"
+        else:
+            fire = spec.first_run or spec.trigger.get_next_fire_time(None, now)
+            when = fire.strftime("%Y-%m-%d %H:%M %Z") if fire else "-"
+        rows.append({"id": spec.id, "name": spec.name, "schedule": str(spec.trigger),
+                     "next_run": when})
+    return rows
+
+
+def print_status(report: dict[str, Any], out: Any) -> None:
+    """``cqf status`` as text on a rich console."""
+    import json
+
+    from rich.markup import escape
+    from rich.table import Table
+
+    sched = report["scheduler"]
+    out.print(f"scheduler: {'running' if sched['running'] else '[red]not running[/]'}"
+              + (f" ({escape(sched['holder'])}, last beat {sched['last_beat_at']})"
+                 if sched["holder"] else ""))
+    table = Table("source", "enabled", "state", "token", "last success", "last error",
+                  "next run", "cursor")
+    for s in report["sources"]:
+        error = f"{s['last_error_at']} {s['last_error']}" if s["last_error"] else ""
+        table.add_row(s["source"], "yes" if s["enabled"] else "no", s["state"], s["token"],
+                      s["last_success_at"] or "-", escape(error[:80]), s["next_run_at"] or "-",
+                      escape(json.dumps(s["cursor"])[:60]))
+    out.print(table)
+    queue = report["queue"]
+    out.print(f"queue backlog: {queue['backlog']} ({queue['pending']} pending, "
+              f"{queue['unchecked']} not yet checked)")
+    for problem in report["problems"]:
+        out.print(f"[red]problem:[/] {escape(problem)}")
+
+
+def _local(iso: str, tz: Any) -> str:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(tz).strftime(
+        "%Y-%m-%d %H:%M %Z")

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,7 @@ from cli import get_app
 from scheduler import JOB_DEFAULTS, build_jobs, build_scheduler, logged
 from settings import Settings
 from store.db import get_engine
+from store.models import SourceState
 from tests.conftest import ROOT
 
 
@@ -273,3 +274,24 @@ def test_cqf_collect_runs_the_watch_folder_once(config_file, tmp_path):
     assert (inbox / "done" / "topic.csv").exists()
     unknown = CliRunner().invoke(get_app(), ["collect", "myspace", "--config", str(config_file)])
     assert unknown.exit_code != 0
+
+
+NOW = datetime(2026, 10, 7, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("state", "last_start", "token", "expected"), [
+    (None, None, "ok", NOW),  # never ran: due at once
+    (None, NOW - timedelta(minutes=5), "ok", NOW + timedelta(minutes=10)),
+    (None, NOW - timedelta(hours=1), "ok", NOW),  # overdue (the process was down)
+    (SourceState(source="twitter", state="rate_limited", reset_at=NOW + timedelta(hours=1)),
+     NOW - timedelta(minutes=5), "ok", NOW + timedelta(hours=1)),
+    (SourceState(source="twitter", state="broken"), NOW, "refused", None),
+    (SourceState(source="twitter", state="broken"), NOW, "new", NOW + timedelta(minutes=15)),
+    (None, None, "missing", None),
+])
+def test_next_run_honours_reset_times_and_refused_tokens(state, last_start, token, expected):
+    from moderation.operations import next_run
+    from settings import TwitterSource
+
+    cfg = TwitterSource(enabled=True)
+    assert next_run(cfg, state, last_start, NOW, token) == expected
