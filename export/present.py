@@ -6,6 +6,7 @@ the "only http(s) URLs, only approved posts" rules live in one place.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime
 from typing import Any
@@ -61,8 +62,13 @@ def public_post(row: PostRow) -> dict[str, Any]:
     return data
 
 
-def slug_for(row: PostRow) -> str:
+def slug_for(row: Any) -> str:
     return f"{row.source}-{_SLUG.sub('_', row.source_id)[:100]}"
+
+
+def work_path(slug: str) -> str:
+    """Where a work page lives: 256 shard folders keep directories small (fast to write)."""
+    return f"works/{hashlib.sha1(slug.encode()).hexdigest()[:2]}/{slug}.html"
 
 
 def cut(text: str, limit: int) -> str:
@@ -79,12 +85,16 @@ def author_label(row: PostRow) -> str:
     return row.author_name or "anonymous"
 
 
-def work_view(row: PostRow, tz: ZoneInfo) -> dict[str, Any]:
-    """A work as templates show it (autoescaped there; URLs already safe here)."""
+def work_view(row: Any, tz: ZoneInfo) -> dict[str, Any]:
+    """A work as templates show it (autoescaped there; URLs already safe here).
+
+    ``row`` is a PostRow or a light row with the same column names.
+    """
     media = safe_media(row.media)
     local = row.created_at.astimezone(tz) if row.created_at else None
     return {
-        "key": row.key, "slug": slug_for(row), "section": row.section,
+        "key": f"{row.source}:{row.source_id}", "path": work_path(slug_for(row)),
+        "section": row.section,
         "featured": row.featured, "url": safe_url(row.url), "text": row.text or "",
         "caption": cut(row.text or "", 140), "author": author_label(row),
         "author_url": safe_url(row.author_url), "source": row.source,

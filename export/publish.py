@@ -45,23 +45,36 @@ class Publisher:
         self.manifest: dict[str, str] = {}
         self.result = PublishResult(path=self.target)
         self._made: set[Path] = {self.build}
+        self._unchanged: list[str] = []
 
     def write(self, rel: str, data: bytes) -> None:
         digest = hashlib.sha256(data).hexdigest()
+        self.manifest[rel] = digest
+        if self.current is not None and self.previous.get(rel) == digest:
+            self._unchanged.append(rel)  # linked at commit, and only if anything changed
+            self.result.unchanged += 1
+            return
+        self._write(rel, data)
+
+    def _write(self, rel: str, data: bytes) -> None:
         dest = self.build / rel
         if dest.parent not in self._made:
             dest.parent.mkdir(parents=True, exist_ok=True)
             self._made.add(dest.parent)
-        self.manifest[rel] = digest
-        if self.current is not None and self.previous.get(rel) == digest:
+        _write_file(str(dest), data)
+        self.result.written += 1
+
+    def _link_unchanged(self) -> None:
+        assert self.current is not None
+        for rel in self._unchanged:
+            dest = self.build / rel
+            if dest.parent not in self._made:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                self._made.add(dest.parent)
             try:
                 os.link(self.current / rel, dest)
-                self.result.unchanged += 1
-                return
-            except OSError:
-                pass  # the old file is gone or links are unsupported: write it
-        dest.write_bytes(data)
-        self.result.written += 1
+            except OSError:  # links unsupported or the old file is gone: copy it
+                shutil.copy2(self.current / rel, dest)
 
     def commit(self) -> PublishResult:
         result = self.result
@@ -71,6 +84,8 @@ class Publisher:
             shutil.rmtree(self.build)
             log.info("nothing changed in %s: left as it is", self.target)
             return result
+        if self._unchanged:
+            self._link_unchanged()
         (self.build / MANIFEST).write_text(json.dumps(self.manifest, sort_keys=True))
         self._swap()
         result.published = True
@@ -99,6 +114,14 @@ class Publisher:
         for child in self.builds.iterdir():
             if child.resolve() not in keep:
                 shutil.rmtree(child, ignore_errors=True)
+
+
+def _write_file(path: str, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
 
 
 def _read_manifest(folder: Path) -> dict[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import defer
@@ -67,6 +68,28 @@ def iter_approved(
             return
         after = rows[-1].id  # type: ignore[assignment]
         session.expunge_all()
+
+
+VIEW_COLUMNS = ("id", "source", "source_id", "url", "author_name", "author_handle", "author_url",
+                "text", "lang", "platform_lang", "media", "created_at", "section", "featured",
+                "likes", "comments", "shares", "views")
+
+
+def iter_approved_rows(*, session: Session, batch: int = 5000) -> Iterator[Any]:
+    """Approved posts as light read-only rows (the columns pages show), in id order.
+
+    Several times cheaper than ORM objects for whole-site builds.
+    """
+    cols = [getattr(PostRow, c) for c in VIEW_COLUMNS]
+    after = 0
+    while True:
+        rows = session.execute(sa.select(*cols).where(
+            PostRow.status == EXPORTED_STATUS, PostRow.id > after)
+            .order_by(PostRow.id).limit(batch)).all()
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1].id
 
 
 def list_changes(

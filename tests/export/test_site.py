@@ -30,7 +30,7 @@ def test_site_has_sections_featured_strip_and_work_pages(engine, add_posts, site
     for name in ("Mobile phone works", "Professional works", "Short video works",
                  "Featured works", "Cable car over the Yangtze"):
         assert name in index
-    assert len(list((root / "works").glob("*.html"))) == 3
+    assert len(list((root / "works").rglob("*.html"))) == 3
     assert (root / "sections/professional/index.html").exists()
     assert result.published and (root / "assets/site.css").exists()
     head = index.split("</head>")[0]
@@ -63,7 +63,7 @@ def test_only_approved_posts_and_takedowns_leave_the_site(engine, add_posts, sit
     assert "Approved noodles" in html
     for text in ("Pending noodles", "Rejected noodles", "Taken down noodles"):
         assert text not in html
-    assert len(list((root / "works").glob("*.html"))) == 1
+    assert len(list((root / "works").rglob("*.html"))) == 1
 
 
 def test_sections_are_paginated(engine, add_posts, tmp_path, db_url):

@@ -17,6 +17,13 @@ def add_posts(engine):
     return make_adder(engine)
 
 
+@pytest.fixture(autouse=True)
+def no_caching(monkeypatch):
+    """Tests see every change at once; the caches have their own test below."""
+    monkeypatch.setattr("web.routes.api.SEQ_RECHECK", -1.0)
+    monkeypatch.setattr("web.routes.feeds.TOKEN_RECHECK_SECONDS", -1.0)
+
+
 @pytest.fixture
 def client(tmp_path, db_url):
     return make_client(make_settings(tmp_path, db_url))
@@ -137,3 +144,14 @@ def test_takedown_leaves_the_api(client, auth, add_posts, engine):
     with session_scope(engine) as session:
         session.execute(sa.update(PostRow).values(status="removed"))
     assert key not in keys(client.get("/api/v1/posts", headers=auth))
+
+
+def test_pages_are_cached_until_the_change_sequence_moves(client, auth, add_posts, engine,
+                                                          monkeypatch):
+    monkeypatch.setattr("web.routes.api.SEQ_RECHECK", 3600.0)
+    (key,) = add_posts(make_post())
+    assert keys(client.get("/api/v1/posts", headers=auth)) == [key]
+    set_state(engine, [key], status="removed")
+    assert keys(client.get("/api/v1/posts", headers=auth)) == [key]  # within the window
+    client.app.state.page_cache.seq_read_at = float("-inf")  # the window has passed
+    assert keys(client.get("/api/v1/posts", headers=auth)) == []

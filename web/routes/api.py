@@ -3,25 +3,73 @@
 OpenAPI at /openapi.json.  Posts are paged on their id, so a listing never
 repeats or skips a post approved before it started; approvals and takedowns
 that happen meanwhile arrive through /api/v1/changes.
+
+Pages are kept in a small per-process cache while the change sequence stays the
+same (it is read at most once a second) and for at most PAGE_MAX_AGE seconds,
+so approvals and takedowns show within a second and metrics within a minute.
 """
 
 from __future__ import annotations
 
 import json
+import time
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from export.present import public_post
 from normalize.errors import BadInput
+from store.db import session_scope
 from store.exports import PostFilter, current_change_seq, list_changes, page_approved
 from web.deps import SessionDep
 from web.routes.feeds import ReaderDep, etagged
 
 router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[ReaderDep])
 MAX_LIMIT = 200
+PAGE_MAX_AGE = 60.0
+SEQ_RECHECK = 1.0
+CACHE_ENTRIES = 4096
+
+
+Page = tuple[bytes, str | None]  # (JSON body, next cursor)
+
+
+class PageCache:
+    """Response bodies by query, valid while the change sequence is unchanged."""
+
+    def __init__(self) -> None:
+        self.pages: OrderedDict[str, tuple[int, float, Page]] = OrderedDict()
+        self.seq, self.seq_read_at = -1, 0.0
+
+    def current_seq(self, engine: Any) -> int:
+        now = time.monotonic()
+        if now - self.seq_read_at > SEQ_RECHECK:
+            with session_scope(engine) as session:
+                self.seq = current_change_seq(session=session)
+            self.seq_read_at = now
+        return self.seq
+
+    def get(self, key: str, seq: int) -> Page | None:
+        hit = self.pages.get(key)
+        if hit is None or hit[0] != seq or time.monotonic() - hit[1] > PAGE_MAX_AGE:
+            return None
+        return hit[2]
+
+    def put(self, key: str, seq: int, page: Page) -> None:
+        self.pages[key] = (seq, time.monotonic(), page)
+        if len(self.pages) > CACHE_ENTRIES:
+            self.pages.popitem(last=False)
+
+
+def page_cache(request: Request) -> PageCache:
+    state = request.app.state
+    if not hasattr(state, "page_cache"):
+        state.page_cache = PageCache()
+    return state.page_cache
 
 
 def parse_cursor(cursor: str | None) -> int:
@@ -46,9 +94,18 @@ def dump(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def build_page(engine: Any, filters: PostFilter, after: int, limit: int) -> Page:
+    with session_scope(engine) as session:
+        rows = page_approved(session=session, filters=filters, after_id=after, limit=limit)
+        next_cursor = f"p{rows[-1].id}" if len(rows) == limit else None
+        body = dump({"posts": [public_post(r) for r in rows], "next_cursor": next_cursor,
+                     "limit": limit})
+    return body, next_cursor
+
+
 @router.get("/posts")
-def list_posts(
-    request: Request, session: SessionDep,
+async def list_posts(
+    request: Request,
     section: Annotated[str | None, Query(description="section id from config")] = None,
     source: Annotated[Literal["twitter", "facebook", "instagram", "douyin"] | None,
                       Query()] = None,
@@ -62,11 +119,16 @@ def list_posts(
     """Approved posts, oldest first, ``limit`` per page; follow ``next_cursor`` to the end."""
     filters = PostFilter(section=section, source=source, featured=featured, lang=lang,
                          since=parse_since(since))
-    rows = page_approved(session=session, filters=filters, after_id=parse_cursor(cursor),
-                         limit=limit)
-    next_cursor = f"p{rows[-1].id}" if len(rows) == limit else None
-    body = dump({"posts": [public_post(r) for r in rows], "next_cursor": next_cursor,
-                 "limit": limit})
+    after = parse_cursor(cursor)
+    engine = request.app.state.engine
+    cache = page_cache(request)
+    key = repr((filters, after, limit))
+    seq = cache.current_seq(engine)
+    page = cache.get(key, seq)
+    if page is None:
+        page = await run_in_threadpool(build_page, engine, filters, after, limit)
+        cache.put(key, seq, page)
+    body, next_cursor = page
     response = etagged(request, body, "application/json")
     if next_cursor:
         next_url = request.url.include_query_params(cursor=next_cursor)
@@ -88,6 +150,5 @@ def changes(
              if r.status == "approved" else {"seq": r.change_seq, "op": "delete", "key": r.key}
              for r in rows]
     last = rows[-1].change_seq if rows else max(after, current_change_seq(session=session))
-    body = dump({"changes": items, "next_since": str(last),
-                 "has_more": len(rows) == limit})
+    body = dump({"changes": items, "next_since": str(last), "has_more": len(rows) == limit})
     return etagged(request, body, "application/json")

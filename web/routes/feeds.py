@@ -8,12 +8,14 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from export import feeds
 from store.db import session_scope
@@ -26,20 +28,44 @@ bearer = HTTPBearer(auto_error=False, description="a read token from `cqf tokens
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def reader_access(request: Request, settings: SettingsDep, credentials: BearerDep) -> None:
-    """Let the request through if feeds are public or it carries a live read token."""
-    if settings.web.public_feeds:
+TOKEN_RECHECK_SECONDS = 10.0  # a revoked token stops working within this time
+
+
+async def reader_access(request: Request, credentials: BearerDep) -> None:
+    """Let the request through if feeds are public or it carries a live read token.
+
+    Async and cached: a feed request with a recently checked token costs no query.
+    """
+    if request.app.state.settings.web.public_feeds:
         return
     token = credentials.credentials if credentials else request.query_params.get("token", "")
     if credentials is None and not request.url.path.startswith("/signage"):
         token = ""  # tokens in URLs only for signage screens, which cannot send headers
-    if token:
-        # Its own short transaction: a streamed response opens another one later.
-        with session_scope(request.app.state.engine) as session:
-            valid = check_token(session=session, token=token) is not None
-    if not token or not valid:
-        raise HTTPException(status_code=401, detail="a valid read token is required",
-                            headers={"WWW-Authenticate": "Bearer"})
+    now = time.monotonic()
+    accepted = _accepted_tokens(request)
+    if token and accepted.get(token, 0.0) > now:
+        return
+    if token and await run_in_threadpool(_check, request, token):
+        if len(accepted) > 1000:
+            accepted.clear()
+        accepted[token] = now + TOKEN_RECHECK_SECONDS
+        return
+    raise HTTPException(status_code=401, detail="a valid read token is required",
+                        headers={"WWW-Authenticate": "Bearer"})
+
+
+def _accepted_tokens(request: Request) -> dict[str, float]:
+    """Per app: token -> until when it passes without a query."""
+    state = request.app.state
+    if not hasattr(state, "accepted_tokens"):
+        state.accepted_tokens = {}
+    return state.accepted_tokens
+
+
+def _check(request: Request, token: str) -> bool:
+    # Its own short transaction: a streamed response opens another one later.
+    with session_scope(request.app.state.engine) as session:
+        return check_token(session=session, token=token) is not None
 
 
 ReaderDep = Depends(reader_access)

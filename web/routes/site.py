@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from normalize.errors import NotFound
-from web.deps import SessionDep, SettingsDep, current_user
+from web.deps import SettingsDep, current_user
 
 router = APIRouter(tags=["site"])
 
@@ -24,9 +24,9 @@ def site_root() -> Response:
 
 
 @router.get("/site/{path:path}", include_in_schema=False)
-def site_file(path: str, request: Request, settings: SettingsDep, session: SessionDep) -> Response:
+def site_file(path: str, request: Request, settings: SettingsDep) -> Response:
     if not settings.web.public_feeds:
-        current_user(request, session)
+        current_user(request)
     root = Path(os.path.realpath(settings.export.site_dir))
     if not root.is_dir():
         raise NotFound("the theme page is not built yet: run `cqf export site DIR`")
