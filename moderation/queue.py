@@ -63,6 +63,7 @@ class QueueView:
     items: list[QueueItem]
     day_counts: list[tuple[date, int]]
     total_pending: int
+    older_pending: int  # pending posts older than the listed days
     read_only: bool
     today: date
 
@@ -93,10 +94,11 @@ def queue_view(*, engine: Engine, settings: Settings, user: User,
         posts = claim_batch(engine=engine, settings=settings, user=user.username, where=where)
     tz = settings.campaign.tz
     with session_scope(engine) as session:
-        counts = pending_counts_by_day(session=session, tz=tz)
+        counts, older = pending_counts_by_day(session=session, tz=tz)
         items = describe_items(session, posts, settings)
     return QueueView(items=items, day_counts=sorted(counts.items(), reverse=True),
-                     total_pending=sum(counts.values()), read_only=read_only,
+                     total_pending=sum(counts.values()) + older, older_pending=older,
+                     read_only=read_only,
                      today=datetime.now(tz).date())
 
 

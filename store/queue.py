@@ -123,51 +123,65 @@ def release_claims(*, session: Session, user: str, keys: Sequence[str] = ()) -> 
     return result.rowcount or 0
 
 
-def pending_counts_by_day(*, session: Session, tz: ZoneInfo) -> dict[date, int]:
-    """Pending posts per day of the campaign time zone."""
-    if session.get_bind().dialect.name == "postgresql":
-        local = sa.func.date(sa.func.timezone(tz.key, sa.func.timezone("UTC", PostRow.created_at)))
-        query = (select(local, sa.func.count()).where(PostRow.status == "pending")
-                 .group_by(local))
-        return {d: n for d, n in session.exec(query).all()}
-    # SQLite has no time zones: count per UTC hour, then fold the hours into local days.
-    hour = sa.func.strftime("%Y-%m-%d %H", PostRow.created_at)
-    query = select(hour, sa.func.count()).where(PostRow.status == "pending").group_by(hour)
-    counts: dict[date, int] = {}
-    for bucket, n in session.exec(query).all():
-        start = datetime.strptime(bucket, "%Y-%m-%d %H").replace(tzinfo=ZoneInfo("UTC"))
-        day = start.astimezone(tz).date()
-        counts[day] = counts.get(day, 0) + n
-    return counts
+def pending_counts_by_day(*, session: Session, tz: ZoneInfo, max_days: int = 62) -> tuple[
+        dict[date, int], int]:
+    """Pending posts per day of the campaign time zone, and how many are older than that.
+
+    Days run from the oldest pending post (at most ``max_days`` back from the newest).
+    Each day is one index range count on (status, created_at): no per-row date
+    function, the same on both backends, and right across DST changes.
+    """
+    pending = PostRow.status == "pending"
+    ends = [session.exec(select(PostRow.created_at).where(pending).order_by(o).limit(1)).first()
+            for o in (PostRow.created_at, PostRow.created_at.desc())]
+    if ends[0] is None or ends[1] is None:
+        return {}, 0
+    last = ends[1].astimezone(tz).date()
+    first = max(ends[0].astimezone(tz).date(), last - timedelta(days=max_days - 1))
+    days = [first + timedelta(days=i) for i in range((last - first).days + 2)]
+    starts = [datetime.combine(d, datetime.min.time(), tz) for d in days]
+    count = select(sa.func.count()).select_from(PostRow).where(pending)
+    counts = {}
+    for day, start, end in zip(days, starts, starts[1:], strict=False):
+        n = session.exec(count.where(PostRow.created_at >= start, PostRow.created_at < end)).one()
+        if n:
+            counts[day] = n
+    older = session.exec(count.where(PostRow.created_at < starts[0])).one()
+    return counts, older
 
 
 def author_history(*, session: Session, authors: Sequence[tuple[str, str]]) -> dict[
         tuple[str, str], dict[str, int]]:
     """Per (source, author_id): how many posts are approved, rejected, pending ... so far."""
-    if not authors:
+    wanted = set(authors)
+    if not wanted:
         return {}
-    who = sa.tuple_(PostRow.source, PostRow.author_id).in_(list(set(authors)))
+    # Two plain IN lists use the (source, author_id) index on both backends; a
+    # row-value IN does not on SQLite.  Extra pairs are dropped below.
     query = (select(PostRow.source, PostRow.author_id, PostRow.status, sa.func.count())
-             .where(who).group_by(PostRow.source, PostRow.author_id, PostRow.status))
+             .where(PostRow.source.in_({s for s, _ in wanted}),
+                    PostRow.author_id.in_({a for _, a in wanted}))
+             .group_by(PostRow.source, PostRow.author_id, PostRow.status))
     history: dict[tuple[str, str], dict[str, int]] = {}
     for source, author_id, status, n in session.exec(query).all():
-        history.setdefault((source, author_id), {})[status] = n
+        if (source, author_id) in wanted:
+            history.setdefault((source, author_id), {})[status] = n
     return history
 
 
 def cluster_members(*, session: Session, canonical_keys: Sequence[str]) -> dict[str, list[PostRow]]:
     """Posts folded into each canonical key (cross-posts), and the canonicals themselves."""
-    if not canonical_keys:
+    keys = set(canonical_keys)
+    if not keys:
         return {}
-    keys = list(set(canonical_keys))
-    pairs = [tuple(k.split(":", 1)) for k in keys if ":" in k]
-    members = select(PostRow).where(sa.or_(
-        PostRow.duplicate_of.in_(keys),
-        sa.tuple_(PostRow.source, PostRow.source_id).in_(pairs)))
+    pairs = {tuple(k.split(":", 1)) for k in keys if ":" in k}
+    folded = select(PostRow).where(PostRow.duplicate_of.in_(keys)).limit(50 * len(keys))
+    canonicals = select(PostRow).where(PostRow.source.in_({s for s, _ in pairs}),
+                                       PostRow.source_id.in_({i for _, i in pairs}))
     clusters: dict[str, list[PostRow]] = {k: [] for k in keys}
-    for row in session.exec(members.limit(50 * len(keys))).all():
+    for row in [*session.exec(folded).all(), *session.exec(canonicals).all()]:
         canonical = row.duplicate_of or row.key
-        if canonical in clusters:
+        if canonical in clusters and row not in clusters[canonical]:
             clusters[canonical].append(row)
     return clusters
 
