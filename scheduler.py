@@ -16,9 +16,9 @@ commands defined inside ``register``, which import their types locally.)
 
 import contextlib
 import functools
-import importlib
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -48,6 +48,7 @@ LIVE_SOURCES = ("twitter", "facebook")
 STANDBY_SECONDS = 15.0
 HEARTBEAT_SECONDS = 20.0
 FIRST_RUN_DELAY = timedelta(seconds=3)
+STOP_GRACE_SECONDS = 7.0  # SIGTERM -> exit within 10 s, web server included
 # Export entry points, looked up when the job is built: (module, function) per export.
 EXPORTS = (("export.site", "build_site", "site_dir"), ("export.led", "write_led", "led_dir"))
 
@@ -65,7 +66,7 @@ def build_jobs(settings: Settings, engine: Engine, stop: threading.Event | None 
                ) -> list[JobSpec]:
     """The jobs ``settings`` asks for (pure: nothing runs)."""
     from moderation.pipeline import collect_source, import_watch_folder
-    from moderation.refresh import refresh_metrics
+    from moderation.refresh import Exporter, refresh_metrics
 
     tz = settings.campaign.tz
     soon = datetime.now(tz) + FIRST_RUN_DELAY
@@ -90,7 +91,7 @@ def build_jobs(settings: Settings, engine: Engine, stop: threading.Event | None 
             f"{settings.scheduler.metrics_max_age_days} days",
             IntervalTrigger(minutes=settings.scheduler.metrics_minutes, timezone=tz),
             lambda: refresh_metrics(engine=engine, settings=settings, stop=stop)))
-    exporter = Exporter(settings, engine)
+    exporter = Exporter(settings, engine, EXPORTS)
     if exporter.targets:
         jobs.append(JobSpec("export", "regenerate " + ", ".join(exporter.names) + " if changed",
                             IntervalTrigger(minutes=5, timezone=tz), exporter.run_if_changed,
@@ -106,70 +107,39 @@ def _interval(schedule: Any, tz: Any) -> IntervalTrigger:
                            timezone=tz)
 
 
-def build_scheduler(settings: Settings, engine: Engine, stop: threading.Event | None = None
-                    ) -> BackgroundScheduler:
+def build_scheduler(settings: Settings, engine: Engine, stop: threading.Event | None = None,
+                    running: set[str] | None = None) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=settings.campaign.tz, job_defaults=JOB_DEFAULTS)
     for spec in build_jobs(settings, engine, stop):
         extra = {"next_run_time": spec.first_run} if spec.first_run else {}
-        scheduler.add_job(logged(spec), spec.trigger, id=spec.id, name=spec.name, **extra)
+        scheduler.add_job(logged(spec, running), spec.trigger, id=spec.id, name=spec.name,
+                          **extra)
     return scheduler
 
 
-def logged(spec: JobSpec) -> Callable[[], None]:
-    """One log line per job run, and no exception escapes into APScheduler."""
+def logged(spec: JobSpec, running: set[str] | None = None) -> Callable[[], None]:
+    """One log line per job run, and no exception escapes into APScheduler.
+
+    ``running`` holds the ids of the jobs in progress (for a bounded shutdown).
+    """
+    running = set() if running is None else running
 
     def run() -> None:
         started = time.monotonic()
+        running.add(spec.id)
         try:
             result = spec.func()
         except Exception:
             log.exception("job %s failed after %.1fs", spec.id, time.monotonic() - started)
             return
+        finally:
+            running.discard(spec.id)
         lines = [r.line() for r in result] if isinstance(result, list) else [
             result.line() if hasattr(result, "line") else str(result or "done")]
         log.info("job %s: %s (%.1fs)", spec.id, "; ".join(lines) or "nothing to do",
                  time.monotonic() - started)
 
     return run
-
-
-class Exporter:
-    """Regenerates the theme page and LED playlist when a post changed since the last export."""
-
-    def __init__(self, settings: Settings, engine: Engine):
-        self.settings, self.engine = settings, engine
-        self.targets: list[tuple[str, Callable[..., Any], str]] = []
-        for module_name, func_name, dir_field in EXPORTS:
-            try:
-                func = getattr(importlib.import_module(module_name), func_name)
-            except (ImportError, AttributeError):
-                continue
-            self.targets.append((module_name.rsplit(".", 1)[1], func, dir_field))
-        self.names = [name for name, _, _ in self.targets]
-        self.exported: tuple[Any, ...] | None = None  # the change marker last exported
-
-    def run_if_changed(self) -> str:
-        marker = self.change_marker()
-        if marker == self.exported:
-            return "unchanged"
-        for name, func, dir_field in self.targets:
-            func(engine=self.engine, settings=self.settings,
-                 out_dir=getattr(self.settings.export, dir_field))
-            log.info("exported %s", name)
-        self.exported = marker
-        return "exported " + ", ".join(self.names)
-
-    def change_marker(self) -> tuple[Any, ...]:
-        """Moves whenever a post changes in a way exports mirror (read before exporting)."""
-        from store.maintenance import last_change_at
-
-        with session_scope(self.engine) as session:
-            try:
-                from store.exports import current_change_seq
-                seq: Any = current_change_seq(session=session)
-            except ImportError:
-                seq = None
-            return (last_change_at(session=session), seq)
 
 
 def run_maintenance(engine: Engine) -> str:
@@ -192,6 +162,7 @@ class MainJob:
         self.standby_seconds = standby_seconds
         self.scheduler: BackgroundScheduler | None = None
         self.started_at = utcnow()
+        self.running: set[str] = set()  # ids of jobs in progress
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -224,31 +195,42 @@ class MainJob:
         self.started_at = utcnow()
         with session_scope(self.engine) as session:
             beat(session=session, holder=self.leadership.holder, started_at=self.started_at)
-        self.scheduler = build_scheduler(self.settings, self.engine, self.stop)
+        self.scheduler = build_scheduler(self.settings, self.engine, self.stop, self.running)
         self.scheduler.start()
         log.info("scheduler leader (%s): %d jobs", self.leadership.holder,
                  len(self.scheduler.get_jobs()))
 
-    def _stop_scheduler(self) -> None:
-        if self.scheduler is not None:
-            self.scheduler.shutdown(wait=True)  # running jobs end after the batch in hand
-            self.scheduler = None
+    def _stop_scheduler(self, grace: float | None = None) -> bool:
+        """Stop starting jobs; wait up to ``grace`` s for running ones. False: some still run."""
+        if self.scheduler is None:
+            return True
+        self.scheduler.shutdown(wait=grace is None)
+        self.scheduler = None
+        deadline = time.monotonic() + (grace or 0)
+        while self.running and time.monotonic() < deadline:
+            time.sleep(0.05)  # a job ends after the batch in hand (it sees ``stop``)
+        return not self.running
 
     @property
     def leading(self) -> bool:
         return self.scheduler is not None
 
-    def shutdown(self) -> None:
+    def shutdown(self, grace: float = STOP_GRACE_SECONDS) -> bool:
+        """Stop within about ``grace`` seconds; False when a job was still running then."""
         self.stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=2)
         was_leading = self.leading
-        self._stop_scheduler()
+        clean = self._stop_scheduler(grace)
+        if not clean:
+            log.warning("job %s still running after %.0fs; leaving it (its uncommitted page "
+                        "is fetched again next time)", ", ".join(sorted(self.running)), grace)
         if was_leading:
             with session_scope(self.engine) as session:
                 clear_beat(session=session, holder=self.leadership.holder)
         self.leadership.release()
         log.info("scheduler stopped")
+        return clean
 
 
 class _Server(uvicorn.Server):
@@ -283,7 +265,10 @@ def serve(settings: Settings, main: MainJob, *, host: str, port: int,
     try:
         server.run()
     finally:
-        main.shutdown()
+        clean = main.shutdown()
+    if not clean:  # a job hung in a network call: its worker thread would block the exit
+        logging.shutdown()
+        os._exit(0)
 
 
 def register(app: Any) -> None:

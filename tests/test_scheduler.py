@@ -147,7 +147,7 @@ FAKE_RUN = textwrap.dedent('''
         with open({log!r}, "a") as f:
             f.write(str(start) + "\\n")
         for n in range(start, {pages}):
-            time.sleep(0.4)  # the API takes its time
+            time.sleep({delay})  # the API takes its time
             yield RawRecord(source="twitter", kind="search_page", data=page(n), origin="fake",
                             fetched_at=datetime.now(UTC), cursor_after={{"page": n}})
 
@@ -171,12 +171,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_fake_run(tmp_path: Path, url: str) -> subprocess.Popen:
+def start_fake_run(tmp_path: Path, url: str, delay: float = 0.4) -> subprocess.Popen:
     script, config = tmp_path / "fake_run.py", tmp_path / "config.yaml"  # exports go to tmp
     config.write_text((ROOT / "config.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     script.write_text(FAKE_RUN.format(root=str(ROOT), per_page=PER_PAGE, pages=PAGES,
                                       log=str(tmp_path / "starts.log"),
-                                      config=str(config), url=url,
+                                      config=str(config), url=url, delay=delay,
                                       port=free_port()), encoding="utf-8")
     return subprocess.Popen([sys.executable, str(script)], cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=open(tmp_path / "run.log", "ab"))
@@ -295,3 +295,17 @@ def test_next_run_honours_reset_times_and_refused_tokens(state, last_start, toke
 
     cfg = TwitterSource(enabled=True)
     assert next_run(cfg, state, last_start, NOW, token) == expected
+
+
+def test_a_hung_api_call_does_not_hold_up_the_exit(tmp_path, sqlite_url):
+    proc = start_fake_run(tmp_path, sqlite_url, delay=60)  # the first page never comes
+    try:
+        wait_for(lambda: (tmp_path / "starts.log").exists(), 30, proc)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=12)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert code == 0 and time.monotonic() - sent < 10
+    assert "still running after" in (tmp_path / "run.log").read_text()
