@@ -55,6 +55,10 @@ class PostRow(SQLModel, table=True):
         sa.UniqueConstraint("source", "source_id", name="uq_post_source_id"),
         sa.Index("ix_post_status_created", "status", "created_at"),
         sa.Index("ix_post_author", "source", "author_id"),
+        # The moderation queue: pending posts by engagement, or filtered by language/source.
+        sa.Index("ix_post_queue_engagement", "status", sa.text("(likes + comments + shares)")),
+        sa.Index("ix_post_queue_lang", "status", "lang", "created_at"),
+        sa.Index("ix_post_queue_source", "status", "source", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
