@@ -128,3 +128,26 @@ def test_post_page_shows_history(client, engine):
                                              "note": "<i>ad</i>"})
     html = client.get(f"/moderation/post/{key}", headers=HTML).text
     assert "reject" in html and "spam" in html and "&lt;i&gt;ad&lt;/i&gt;" in html
+
+
+@pytest.mark.parametrize("text, words, expected", [
+    ("Hi #ChongqingFriends!", [], 'Hi <mark class="tag">#ChongqingFriends</mark>!'),
+    ("#chongqingfriendsForever", [], "#chongqingfriendsForever"),  # another tag
+    ("＃ChongqingFriends", [], '<mark class="tag">＃ChongqingFriends</mark>'),
+    ("spicy <b>hotpot</b>", ["hotpot"],
+     'spicy &lt;b&gt;<mark class="suspect">hotpot</mark>&lt;/b&gt;'),
+    ("a&b", ["&"], 'a<mark class="suspect">&amp;</mark>b'),
+])
+def test_highlight_escapes_then_marks(text, words, expected):
+    from web.templating import highlight
+    assert str(highlight(text, ["chongqingfriends"], words)) == expected
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://x.com/a", "https://x.com/a"), ("http://fb.com/p", "http://fb.com/p"),
+    ("javascript:alert(1)", ""), (" JAVASCRIPT:alert(1)", ""), ("data:text/html,x", ""),
+    ("//evil.example/x", ""), ("", ""), (None, ""),
+])
+def test_only_http_urls(url, expected):
+    from web.templating import safe_url
+    assert safe_url(url) == expected
