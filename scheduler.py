@@ -192,9 +192,13 @@ class MainJob:
             beat(session=session, holder=self.leadership.holder, started_at=self.started_at)
 
     def _lead(self) -> None:
+        from store.sources import close_interrupted_runs
+
         self.started_at = utcnow()
         with session_scope(self.engine) as session:
             beat(session=session, holder=self.leadership.holder, started_at=self.started_at)
+            if closed := close_interrupted_runs(session=session):
+                log.warning("closed %d collector runs a stopped scheduler left open", closed)
         self.scheduler = build_scheduler(self.settings, self.engine, self.stop, self.running)
         self.scheduler.start()
         log.info("scheduler leader (%s): %d jobs", self.leadership.holder,

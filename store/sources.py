@@ -63,6 +63,13 @@ def finish_run(
     session.add(run)
 
 
+def close_interrupted_runs(*, session: Session) -> int:
+    """Runs a dead process left open (kill -9, power loss) are closed as interrupted."""
+    stmt = (sa.update(CollectorRun).where(col(CollectorRun.finished_at).is_(None))
+            .values(finished_at=utcnow(), error="interrupted: the process stopped mid-run"))
+    return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+
+
 def mark_success(*, session: Session, source: str, fingerprint: str | None) -> None:
     state = get_source_state(session=session, source=source)
     state.state, state.reset_at = "ok", None

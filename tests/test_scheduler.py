@@ -239,6 +239,11 @@ def test_stop_during_a_collection_loses_and_duplicates_nothing(tmp_path, sqlite_
             "SELECT sum(new), sum(updated) FROM collector_run WHERE source = 'twitter'")).one()
     if how == "SIGTERM":
         assert tuple(new) == (PER_PAGE * PAGES, 0)  # no page stored twice
+    with get_engine(sqlite_url).connect() as conn:
+        errors = conn.execute(sa.text("SELECT error FROM collector_run WHERE source = 'twitter'"
+                                      " ORDER BY id")).scalars().all()
+    assert errors == ([None, None] if how == "SIGTERM"
+                      else ["interrupted: the process stopped mid-run", None])
 
 
 def test_maintenance_releases_expired_claims_only(engine):
