@@ -7,7 +7,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from datetime import timedelta
@@ -20,8 +19,7 @@ from store.db import get_engine, session_scope
 from store.leader import Leadership, beat, is_fresh, read_beat
 from store.models import utcnow
 from tests.conftest import ROOT
-
-CQF = str(Path(sys.executable).parent / "cqf")
+from tests.processes import CQF, free_port, wait_for
 
 
 def test_one_leader_per_sqlite_file(sqlite_url):
@@ -45,12 +43,6 @@ def test_the_heartbeat_goes_stale(db_url):
     assert not is_fresh(row, now=row.beat_at + timedelta(minutes=2))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_run(tmp_path: Path, url: str, name: str) -> tuple[subprocess.Popen, int]:
     config = tmp_path / "config.yaml"
     if not config.exists():
@@ -67,15 +59,6 @@ def holder(url: str) -> str | None:
     with get_engine(url).connect() as conn:
         return conn.execute(sa.text(
             "SELECT holder FROM scheduler_heartbeat WHERE name = 'scheduler'")).scalar()
-
-
-def wait_for(predicate, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 def healthz(port: int) -> dict:

@@ -5,22 +5,14 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 
-CQF = str(Path(sys.executable).parent / "cqf")
+from tests.processes import CQF, free_port
+
 SAMPLE_TEXTS = ("Seilbahn über den Jangtse",)  # from collectors/samples/twitter-search.jsonl
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def read_until(proc: subprocess.Popen, pattern: str, timeout: float) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -26,6 +25,7 @@ from settings import Settings
 from store.db import get_engine
 from store.models import SourceState
 from tests.conftest import ROOT
+from tests.processes import free_port, wait_for
 
 
 def with_sources(settings: Settings, *, twitter: bool, facebook: bool, douyin: bool = True
@@ -165,12 +165,6 @@ FAKE_RUN = textwrap.dedent('''
 ''')
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_fake_run(tmp_path: Path, url: str, delay: float = 0.4) -> subprocess.Popen:
     script, config = tmp_path / "fake_run.py", tmp_path / "config.yaml"  # exports go to tmp
     config.write_text((ROOT / "config.yaml").read_text(encoding="utf-8"), encoding="utf-8")
@@ -192,17 +186,6 @@ def committed(url: str) -> tuple[int, int, int]:
             "SELECT count(*) FROM collector_run WHERE source = 'twitter'")).scalar_one()
     page = json.loads(cursor).get("page", -1) if cursor else -1
     return posts, page, runs
-
-
-def wait_for(predicate, timeout: float, proc: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"process ended early ({proc.returncode})")
-        time.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
