@@ -163,6 +163,7 @@ class MainJob:
         self.scheduler: BackgroundScheduler | None = None
         self.started_at = utcnow()
         self.running: set[str] = set()  # ids of jobs in progress
+        self._standby_said = False
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -183,6 +184,10 @@ class MainJob:
         if self.scheduler is None:
             if self.leadership.try_acquire():
                 self._lead()
+            elif not self._standby_said:
+                log.info("another process leads the scheduler; standing by (retry every %.0fs)",
+                         self.standby_seconds)
+                self._standby_said = True
             return
         if not self.leadership.alive():
             log.error("lost the scheduler leadership; standing by")

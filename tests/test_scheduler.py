@@ -297,3 +297,31 @@ def test_a_hung_api_call_does_not_hold_up_the_exit(tmp_path, sqlite_url):
             proc.kill()
     assert code == 0 and time.monotonic() - sent < 10
     assert "still running after" in (tmp_path / "run.log").read_text()
+
+
+EXPORTED: list[str] = []
+
+
+def record_export(*, engine, settings, out_dir) -> None:
+    EXPORTED.append(out_dir)
+
+
+def test_exports_are_regenerated_only_when_posts_changed(settings):
+    from moderation.refresh import Exporter
+    from store.db import session_scope
+    from store.posts import upsert_posts
+    from tests.factories import make_post
+
+    engine = get_engine(settings.database.url)
+    exporter = Exporter(settings, engine, [("tests.test_scheduler", "record_export", "site_dir"),
+                                           ("export.nothing_here", "build", "led_dir")])
+    assert exporter.names == ["test_scheduler"]  # a missing exporter is left out
+    EXPORTED.clear()
+    with session_scope(engine) as session:
+        upsert_posts(session=session, posts=[make_post()])
+    assert exporter.run_if_changed().startswith("exported")
+    assert exporter.run_if_changed() == "unchanged"
+    with session_scope(engine) as session:
+        upsert_posts(session=session, posts=[make_post()])
+    assert exporter.run_if_changed().startswith("exported")
+    assert EXPORTED == [settings.export.site_dir] * 2
