@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from normalize.errors import NotFound
 from settings import Settings
@@ -102,7 +103,7 @@ def queue_view(*, engine: Engine, settings: Settings, user: User,
                      today=datetime.now(tz).date())
 
 
-def describe_items(session, posts: list[PostRow], settings: Settings) -> list[QueueItem]:  # type: ignore[no-untyped-def]
+def describe_items(session: Session, posts: list[PostRow], settings: Settings) -> list[QueueItem]:
     """Author history, cluster members and suspect words for each post."""
     history = author_history(session=session, authors=[(p.source, p.author_id) for p in posts])
     canonicals = {p.key: p.duplicate_of or p.key for p in posts}
