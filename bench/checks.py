@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[0] = str(ROOT)  # not bench/: its modules must not shadow the stdlib (queue.py)
 
 from bench.checks_corpus import Corpus  # noqa: E402
 from moderation.checks.runner import run_checks  # noqa: E402

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[0] = str(ROOT)  # not bench/: its modules must not shadow the stdlib (queue.py)
 
 from moderation.checks import language  # noqa: E402
 from moderation.checks.text import language_text  # noqa: E402

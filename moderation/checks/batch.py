@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -17,6 +17,7 @@ from store import checks as store
 from store.models import utcnow
 
 WORK_CACHE = 300_000
+FULL_KEYS = 2_000_000
 HUMAN_KEPT = ("status", "reason", "duplicate_of")  # a moderator's decision is never redone
 
 
@@ -28,6 +29,7 @@ class Checker:
         self.rules = Rules.from_settings(settings)
         self.pool: Any = None
         self.works: dict[int, dedup.Work] = {}  # stored works seen by this run (a bounded cache)
+        self.full: set[str] = set()  # dedup keys whose bucket holds BUCKET_CAP posts already
 
     def __enter__(self) -> Checker:
         return self
@@ -159,6 +161,7 @@ class Checker:
     def _dedup(self, session: Session, posts: list[dict[str, Any]]
                ) -> tuple[Folder, dict[int, Outcome]]:
         opts, tags = self.settings.dedup, self.rules.campaign_tags
+        window = timedelta(days=opts.window_days)
         outcomes: dict[int, Outcome] = {}
         originals = store.find_post_ids(session=session, keys={
             p["repost_of"] for p in posts if p["is_repost"] and p["repost_of"]})
@@ -172,7 +175,12 @@ class Checker:
                 source=post["source"], source_id=post["source_id"], text=post["text"] or "",
                 media=post["media"] or [])
             works[post["id"]] = work_from_row(post, text, keys)
+        for work in works.values():  # full buckets hold common phrases: skip them if possible
+            work.keys = [k for k in work.keys if k not in self.full] or work.keys
         stored = store.find_keys(session=session, keys={k for w in works.values() for k in w.keys})
+        if len(self.full) > FULL_KEYS:
+            self.full.clear()
+        self.full.update(k for k, ids in stored.items() if len(ids) >= dedup.BUCKET_CAP)
         known = self._known_works(session, {
             i for ids in stored.values() for i in ids[:dedup.BUCKET_CAP]})
         by_key: dict[str, tuple[int, list[Flag]]] = {}
@@ -198,7 +206,8 @@ class Checker:
             for key in work.keys:
                 others = [known[i] for i in stored.get(key, [])[:dedup.BUCKET_CAP] if i in known]
                 for other in others + batch_index.get(key, []):
-                    candidates.setdefault(other.id, (other, set()))[1].add(key)
+                    if abs(other.created_at - work.created_at) <= window:
+                        candidates.setdefault(other.id, (other, set()))[1].add(key)
             matches = dedup.verify(work, candidates.values(), threshold=opts.threshold,
                                    copy_min_chars=opts.copy_min_chars)
             outcome = folder.decide(work, matches)

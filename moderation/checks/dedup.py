@@ -25,10 +25,10 @@ from rapidfuzz import fuzz
 from moderation.checks.text import URL, weighted_length
 
 SHINGLE = 4
-BANDS = 16
-ROWS = 3
+BANDS = 12
+ROWS = 4
 BINS = BANDS * ROWS
-BUCKET_CAP = 24
+BUCKET_CAP = 12
 PLATFORMS = {"twitter": "Twitter/X", "facebook": "Facebook", "instagram": "Instagram",
              "douyin": "Douyin"}
 _DOUYIN_VIDEO = re.compile(r"douyin\.com/(?:video|note)/(\d{6,})|modal_id=(\d{6,})")

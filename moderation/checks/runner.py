@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from moderation.checks.batch import Checker
 from settings import Settings
-from store.checks import load_posts, save_results
+from store.checks import load_posts, prepare_session, save_results
 from store.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,7 @@ def _run(engine: Engine, checker: Checker, summary: CheckSummary,
     after_id = 0
     while True:
         with session_scope(engine) as session:
+            prepare_session(session=session)
             posts = load_posts(session=session, after_id=after_id, limit=batch_size,
                                unchecked=not recheck)
             if not posts:

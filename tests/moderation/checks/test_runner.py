@@ -142,3 +142,13 @@ def _with_banned(settings: Settings, words: list[str]) -> Settings:
     banned = settings.rules.banned.model_copy(update={"words": words, "action": "reject"})
     return settings.model_copy(update={"rules": settings.rules.model_copy(
         update={"banned": banned})})
+
+
+def test_posts_further_apart_than_the_window_are_not_compared(engine: Engine, tmp_path: Path,
+                                                             db_url: str) -> None:
+    settings = make_settings(tmp_path, db_url)
+    store(engine, [make_post(source_id="3001", author=ANNA_X, text=WORK, media=[]),
+                   make_post(source_id="3002", author=BOB, text=WORK, media=[],
+                             created_at=CREATED + timedelta(days=settings.dedup.window_days + 1))])
+    run_checks(engine=engine, settings=settings)
+    assert public(engine, "twitter:3002")["flags"] == []
