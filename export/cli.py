@@ -132,7 +132,7 @@ def tokens_create(name: Annotated[str, typer.Option("--name", help="who the toke
     from store.tokens import create_token
 
     settings = load(config)
-    with session_scope(open_database(settings)) as session:
+    with session_scope(open_database(settings), write=True) as session:
         token = create_token(session=session, name=name, created_by="cli")
     console.print(f"token {name!r} created; it is shown once and stored only as a hash:",
                   markup=False, highlight=False)
@@ -147,7 +147,7 @@ def tokens_revoke(name: str, config: ConfigOption = None) -> None:
     from store.tokens import revoke_token
 
     settings = load(config)
-    with session_scope(open_database(settings)) as session:
+    with session_scope(open_database(settings), write=True) as session:
         revoke_token(session=session, name=name)
     console.print(f"token {name!r} revoked", markup=False, highlight=False)
 

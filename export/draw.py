@@ -45,7 +45,7 @@ def run_draw(*, engine: Engine, settings: Settings, n: int, seed: str,
         raise BadInput(f"unknown section {section!r} (known: "
                        f"{', '.join(settings.campaign.section_ids())})")
     blocked = {b.lower() for b in settings.rules.blocked_authors}
-    with session_scope(engine) as session:
+    with session_scope(engine, write=True) as session:
         authors = approved_authors(session=session, section=section)
         handles = {f"{s}:{a}": h for s, a, h in authors}
         entries = sorted(f"{s}:{a}" for s, a, h in authors if not is_blocked(s, a, h, blocked))

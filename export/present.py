@@ -10,7 +10,6 @@ import hashlib
 import re
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from store.models import PostRow
@@ -18,24 +17,20 @@ from store.posts import post_public_dict
 
 PLATFORMS = {"twitter": "X (Twitter)", "facebook": "Facebook", "instagram": "Instagram",
              "douyin": "Douyin"}
-_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+# http(s)://host[...]: no whitespace or control characters anywhere, a non-empty host.
+_HTTP_URL = re.compile(r"(?i:https?)://[^\x00-\x20\x7f/?#\\@]+(?:@[^\x00-\x20\x7f/?#\\]+)?"
+                       r"(?:[/?#][^\x00-\x20\x7f]*)?\Z")
 _SLUG = re.compile(r"[^A-Za-z0-9_-]+")
 # Internal moderation fields that never leave the system.
 _INTERNAL = ("flags", "duplicate_of", "status")
 
 
 def safe_url(value: str | None) -> str:
-    """``value`` if it is an absolute http(s) URL, else ''."""
-    if not value or _CONTROL.search(value.strip()):
+    """``value`` if it is an absolute http(s) URL with a host, else ''."""
+    if not value:
         return ""
     value = value.strip()
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return ""
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return ""
-    return value
+    return value if _HTTP_URL.match(value) else ""
 
 
 def safe_media(media: list[dict[str, Any]]) -> list[dict[str, Any]]:

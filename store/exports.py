@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import defer
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from store.models import AuthorConsent, ChangeCounter, PostRow
 
@@ -44,21 +44,40 @@ class PostFilter:
         return stmt
 
 
+class ExportRow(SimpleNamespace):
+    """A post as exports read it: PostRow's columns (``raw`` left out) and ``key``.
+
+    Plain rows, not ORM objects: several times cheaper for API pages and site builds.
+    """
+
+    @property
+    def key(self) -> str:
+        return f"{self.source}:{self.source_id}"
+
+
+_COLUMNS = [c for c in PostRow.__table__.c if c.name != "raw"]  # type: ignore[attr-defined]
+
+
 def _rows():  # type: ignore[no-untyped-def]
-    return select(PostRow).options(defer(PostRow.raw))  # type: ignore[arg-type]
+    return sa.select(*_COLUMNS)
+
+
+def _fetch(session: Session, stmt: Any) -> list[ExportRow]:
+    # On the session's connection: core rows, without the ORM's per-row bookkeeping.
+    return [ExportRow(**row) for row in session.connection().execute(stmt).mappings()]
 
 
 def page_approved(
     *, session: Session, filters: PostFilter = PostFilter(), after_id: int = 0, limit: int = 50,
-) -> list[PostRow]:
+) -> list[ExportRow]:
     """One page of approved posts with ``id > after_id``, in id order."""
     stmt = filters.apply(_rows()).where(PostRow.id > after_id).order_by(PostRow.id).limit(limit)
-    return list(session.exec(stmt).all())
+    return _fetch(session, stmt)
 
 
 def iter_approved(
     *, session: Session, filters: PostFilter = PostFilter(), batch: int = 2000,
-) -> Iterator[PostRow]:
+) -> Iterator[ExportRow]:
     """Every approved post matching ``filters``, streamed in id order."""
     after = 0
     while True:
@@ -67,7 +86,6 @@ def iter_approved(
         if len(rows) < batch:
             return
         after = rows[-1].id  # type: ignore[assignment]
-        session.expunge_all()
 
 
 VIEW_COLUMNS = ("id", "source", "source_id", "url", "author_name", "author_handle", "author_url",
@@ -94,7 +112,7 @@ def iter_approved_rows(*, session: Session, batch: int = 5000) -> Iterator[Any]:
 
 def list_changes(
     *, session: Session, after_seq: int = 0, since: datetime | None = None, limit: int = 100,
-) -> list[PostRow]:
+) -> list[ExportRow]:
     """Posts whose exported state changed after sequence ``after_seq``, in sequence order.
 
     A row whose status is no longer 'approved' is a takedown (or reversal) that
@@ -105,7 +123,7 @@ def list_changes(
     if since is not None:
         stmt = stmt.where(PostRow.changed_at >= since)
     stmt = stmt.order_by(PostRow.change_seq).limit(limit)  # type: ignore[arg-type]
-    return list(session.exec(stmt).all())
+    return _fetch(session, stmt)
 
 
 def current_change_seq(*, session: Session) -> int:
@@ -135,8 +153,8 @@ def approved_authors(*, session: Session, section: str | None = None) -> list[tu
     return [(r[0], r[1], r[2] or "") for r in session.execute(stmt)]
 
 
-def latest_approved(*, session: Session, limit: int = 100) -> list[PostRow]:
+def latest_approved(*, session: Session, limit: int = 100) -> list[ExportRow]:
     """The ``limit`` most recently approved or edited posts, newest first."""
     stmt = (_rows().where(PostRow.status == EXPORTED_STATUS)
             .order_by(PostRow.changed_at.desc(), PostRow.id.desc()).limit(limit))  # type: ignore[union-attr]
-    return list(session.exec(stmt).all())
+    return _fetch(session, stmt)

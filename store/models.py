@@ -59,6 +59,8 @@ class PostRow(SQLModel, table=True):
         sa.Index("ix_post_queue_engagement", "status", sa.text("(likes + comments + shares)")),
         sa.Index("ix_post_queue_lang", "status", "lang", "created_at"),
         sa.Index("ix_post_queue_source", "status", "source", "created_at"),
+        # Exports page through approved posts in id order (migration 0004).
+        sa.Index("ix_post_status_id", "status", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -26,7 +26,7 @@ NASTY_MEDIA = [Media(type="photo", url="javascript:alert(3)"),
 def set_state(engine: Engine, keys: list[str], **values: Any) -> None:
     """Moderation state set directly, as the decision code would."""
     values.setdefault("changed_at", utcnow())
-    with session_scope(engine) as session:
+    with session_scope(engine, write=True) as session:
         for key in keys:
             source, _, source_id = key.partition(":")
             session.execute(sa.update(PostRow).where(PostRow.source == source,
@@ -39,7 +39,7 @@ def make_adder(engine: Engine) -> Callable[..., list[str]]:
     def add(*posts: Post, status: str = "approved", section: str | None = "mobile",
             featured: bool = False) -> list[str]:
         posts = posts or (make_post(),)
-        with session_scope(engine) as session:
+        with session_scope(engine, write=True) as session:
             upsert_posts(session=session, posts=list(posts))
         keys = [p.key for p in posts]
         set_state(engine, keys, status=status, section=section, featured=featured,

@@ -64,7 +64,7 @@ def _accepted_tokens(request: Request) -> dict[str, float]:
 
 def _check(request: Request, token: str) -> bool:
     # Its own short transaction: a streamed response opens another one later.
-    with session_scope(request.app.state.engine) as session:
+    with session_scope(request.app.state.engine, write=True) as session:
         return check_token(session=session, token=token) is not None
 
 
