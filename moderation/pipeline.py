@@ -43,11 +43,13 @@ log = logging.getLogger(__name__)
 READERS = {"twitter": "search_page", "facebook": "graph_page"}
 
 
-def read_file(source: str, path: Path) -> Iterator[RawRecord]:
+def read_file(
+    source: str, path: Path, *, column_aliases: dict[str, str] | None = None
+) -> Iterator[RawRecord]:
     """The raw records of one archive or export file of ``source``."""
     if source == "douyin":
         from collectors.douyin import read_export
-        return read_export(path)
+        return read_export(path, column_aliases=column_aliases)
     if source in READERS:
         from collectors.files import read_json_pages
         return read_json_pages(path, source=source, kind=READERS[source])
@@ -64,7 +66,8 @@ def import_files(
     for path in paths:
         try:
             digest = _sha256(path)
-            summary = ingest_records(read_file(source, path), engine=engine, options=options,
+            summary = ingest_records(read_file(source, path, column_aliases=options.column_aliases),
+                                     engine=engine, options=options,
                                      on_progress=on_progress)
         except OSError as e:
             total.add_error(BadInput(f"cannot read: {e.strerror}", file=str(path)))
