@@ -6,6 +6,7 @@ for ``cfg.instagram_user_id``, each hashtag's ``/{hashtag-id}/recent_media`` (th
 comes from ``ig_hashtag_search`` once, then from the cursor: Meta allows 30 unique
 hashtag searches a week). ``paging.next`` is followed as an opaque URL (``/posts``
 pages by time, without cursors) up to ``cfg.max_pages`` per edge.
+``fetch_posts(cfg, ids)`` looks stored posts up by id for the metrics refresh.
 
 facebook-sdk 3.1.0 refuses Graph versions above 3.1 in its constructor, so the
 version is never given to it: every path is prefixed with ``cfg.graph_version``.
@@ -56,6 +57,8 @@ RATE_CODES = {4, 17, 32, 613}
 TOKEN_CODES = {190, 102}
 TOKEN_SUBCODES = {458, 459, 460, 463, 464, 467}
 RETRY_CODES = {1, 2}
+MISSING_CODES = {100, 803}  # 100/33: deleted or not visible to the token; 803: no such id
+LOOKUP_BATCH = 50  # Graph takes at most 50 ids in one ``?ids=`` request
 SECRET_ARGS = ("access_token", "appsecret_proof")
 
 FEED_FIELDS = ",".join([
@@ -168,6 +171,57 @@ def _edge_pages(
             return
         path, args = split_next(next_url)
     log.info("facebook: stopped %s after max_pages=%d with more left", path, cfg.max_pages)
+
+
+def fetch_posts(
+    cfg: FacebookSource, ids: list[str], graph: facebook.GraphAPI | None = None,
+    *, sleep: Sleep = time.sleep,
+) -> Iterator[RawRecord]:
+    """Look posts up by id for a metrics refresh: ``GET /{version}?ids=a,b&fields=``.
+
+    Facebook post ids (``pageid_postid``) and Instagram media ids (no ``_``) are asked
+    for apart, each with its own fields, 50 a request.  Graph answers a dict keyed by
+    id; each becomes one ``{"data": [...]}`` page (ids in the order asked), so
+    ``normalize_page`` maps it as it maps a feed page.  No cursor: a lookup has none.
+    """
+    graph = graph or make_graph(cfg)
+    unique = list(dict.fromkeys(str(i) for i in ids))
+    for fields, group in ((FEED_FIELDS, [i for i in unique if "_" in i]),
+                          (IG_FIELDS, [i for i in unique if "_" not in i])):
+        for start in range(0, len(group), LOOKUP_BATCH):
+            yield _lookup_page(graph, cfg, group[start:start + LOOKUP_BATCH], fields, sleep)
+
+
+def _lookup_page(
+    graph: facebook.GraphAPI, cfg: FacebookSource, ids: list[str], fields: str, sleep: Sleep,
+) -> RawRecord:
+    """One batch; one deleted id fails the whole request, so then each id is asked alone."""
+    path, args = cfg.graph_version, {"ids": ",".join(ids), "fields": fields}
+    try:
+        found = call_graph(graph, cfg, path, args, sleep=sleep)
+    except CollectorError as e:
+        if not _is_missing(e):
+            raise
+        found = {}
+        for one in ids:
+            try:
+                found.update(call_graph(graph, cfg, path, {"ids": one, "fields": fields},
+                                        sleep=sleep))
+            except CollectorError as missing:
+                if not _is_missing(missing):
+                    raise
+                log.warning("facebook: %s deleted or not visible; skipped in this refresh (%s)",
+                            one, missing)
+    items = [found[i] for i in ids if isinstance(found.get(i), dict)]
+    return RawRecord(source="facebook", kind="graph_page", data={"data": items},
+                     origin=describe_request(path, args), fetched_at=datetime.now(UTC))
+
+
+def _is_missing(error: CollectorError) -> bool:
+    """A Graph "no such object" error (not a rate limit, token or transient failure)."""
+    cause = error.__cause__
+    return (type(error) is CollectorError and isinstance(cause, facebook.GraphAPIError)
+            and _int(cause.code) in MISSING_CODES)
 
 
 def call_graph(

@@ -259,3 +259,165 @@ def test_next_url_off_graph_is_refused(api):
 def test_missing_token_is_a_config_error():
     with pytest.raises(ConfigError, match="CQF_FACEBOOK_ACCESS_TOKEN"):
         fb.make_graph(make_cfg(access_token=None))
+
+
+# fetch_posts: the metrics refresh's lookup by id (GET /{version}?ids=a,b&fields=...)
+
+FB_POST = "104900000000001_3300000000000002"
+IG_MEDIA = "18021000000000101"
+
+
+def lookup(ids, graph=None, cfg=None, sleeps=None):
+    cfg = cfg or make_cfg()
+    sleeps = [] if sleeps is None else sleeps
+    return list(fb.fetch_posts(cfg, ids, graph or fb.make_graph(cfg), sleep=sleeps.append))
+
+
+def by_id(*pages: str) -> dict:
+    """A multi-id answer, keyed by id, built from the items of fixture pages."""
+    items = [item for name in pages for item in body(name)["data"]]
+    return {item["id"]: item for item in items}
+
+
+def asked_ids(call) -> list[str]:
+    return query(call)["ids"].split(",")
+
+
+def answer_asked(found: dict, missing: frozenset = frozenset()):
+    """A callback that answers each ``?ids=`` request like Graph does."""
+    def reply(request):
+        ids = parse_qs(urlsplit(request.url).query)["ids"][0].split(",")
+        if missing & set(ids):
+            bad = sorted(missing & set(ids))[0]
+            message = (f"Unsupported get request. Object with ID '{bad}' does not exist, cannot"
+                       " be loaded due to missing permissions, or does not support this operation")
+            return 400, {}, json.dumps(graph_error(100, 33, message))
+        return 200, {}, json.dumps({i: found[i] for i in ids})
+    return reply
+
+
+def test_lookup_batches_of_50_and_pages_without_cursor(api):
+    ids = [f"{PAGE}_33000000000{n:05d}" for n in range(120)]
+    found = {i: {**body("feed_p1.json")["data"][1], "id": i} for i in ids}
+    api.add_callback(responses.GET, GRAPH, callback=answer_asked(found),
+                     content_type="application/json")
+    records = lookup(ids + ids[:3])  # a repeated id is asked once
+    assert [len(asked_ids(c)) for c in api.calls] == [50, 50, 20]
+    assert [i for c in api.calls for i in asked_ids(c)] == ids
+    assert {path(c) for c in api.calls} == {"/v19.0"}
+    assert [len(r.data["data"]) for r in records] == [50, 50, 20]
+    assert {(r.source, r.kind, r.cursor_after) for r in records} == {("facebook", "graph_page",
+                                                                     None)}
+    assert records[0].origin.startswith(f"{GRAPH}?ids={PAGE}_")
+    assert TOKEN not in records[0].origin and "fields" not in records[0].origin
+
+
+@pytest.mark.parametrize(("ids", "fields"), [
+    ([FB_POST], fb.FEED_FIELDS),
+    ([IG_MEDIA], fb.IG_FIELDS),
+])
+def test_lookup_fields_by_platform(api, ids, fields):
+    found = by_id("feed_p1.json", "ig_recent_p1.json")
+    api.add_callback(responses.GET, GRAPH, callback=answer_asked(found),
+                     content_type="application/json")
+    lookup(ids)
+    assert query(api.calls[0])["fields"] == fields
+
+
+def test_lookup_asks_facebook_and_instagram_apart(api):
+    found = by_id("feed_p1.json", "ig_recent_p1.json")
+    api.add_callback(responses.GET, GRAPH, callback=answer_asked(found),
+                     content_type="application/json")
+    lookup([IG_MEDIA, FB_POST, "18021000000000102"])
+    asked = [(asked_ids(c), query(c)["fields"]) for c in api.calls]
+    assert asked == [([FB_POST], fb.FEED_FIELDS),
+                     ([IG_MEDIA, "18021000000000102"], fb.IG_FIELDS)]
+    assert "like_count" in fb.IG_FIELDS and "reactions" not in fb.IG_FIELDS
+
+
+def test_lookup_pages_normalize_into_posts_with_fresh_metrics(api):
+    from normalize.facebook import normalize_page
+    from normalize.post import NormalizeOptions
+
+    found = by_id("feed_p1.json", "ig_recent_p1.json")
+    found[FB_POST]["reactions"]["summary"]["total_count"] = 400
+    found[FB_POST]["shares"]["count"] = 9
+    found[IG_MEDIA]["like_count"] = 250
+    api.add_callback(responses.GET, GRAPH, callback=answer_asked(found),
+                     content_type="application/json")
+    records = lookup([FB_POST, IG_MEDIA])
+    batches = [normalize_page(r, NormalizeOptions()) for r in records]
+    assert [(b.errors, b.warnings) for b in batches] == [([], []), ([], [])]
+    posts = {p.source_id: p for b in batches for p in b.posts}
+    assert (posts[FB_POST].source, posts[FB_POST].metrics.likes,
+            posts[FB_POST].metrics.shares, posts[FB_POST].metrics.comments) == (
+        "facebook", 400, 9, 18)
+    assert (posts[IG_MEDIA].source, posts[IG_MEDIA].metrics.likes,
+            posts[IG_MEDIA].metrics.comments) == ("instagram", 250, 14)
+
+
+@pytest.mark.parametrize("error", [
+    graph_error(100, 33, "Unsupported get request. Object with ID 'x' does not exist"),
+    graph_error(803, message="(#803) Some of the aliases you requested do not exist: x"),
+])
+def test_deleted_id_is_skipped_and_the_others_kept(api, caplog, error):
+    gone = f"{PAGE}_3300000000000009"
+    found = by_id("feed_p1.json")
+    kept = list(found)
+    api.get(GRAPH, json=error, status=400)  # the whole batch fails for one id
+    for one in (kept[0], gone, kept[1]):
+        api.get(GRAPH, **({"json": error, "status": 400} if one == gone
+                          else {"json": {one: found[one]}}))
+    caplog.set_level("WARNING", logger="collectors.facebook")
+    sleeps: list[float] = []
+    [record] = lookup([kept[0], gone, kept[1]], sleeps=sleeps)
+    assert [item["id"] for item in record.data["data"]] == kept
+    assert [asked_ids(c) for c in api.calls] == [[kept[0], gone, kept[1]], [kept[0]], [gone],
+                                                [kept[1]]]
+    assert sleeps == []  # a missing object is not retried
+    assert gone in caplog.text and "skipped" in caplog.text and TOKEN not in caplog.text
+
+
+def test_a_batch_where_every_id_is_gone_yields_an_empty_page(api):
+    found = by_id("feed_p1.json")
+    api.add_callback(responses.GET, GRAPH,
+                     callback=answer_asked(found, missing=frozenset(found)),
+                     content_type="application/json")
+    [record] = lookup(list(found))
+    assert record.data == {"data": []} and len(api.calls) == 3
+
+
+def test_lookup_sends_appsecret_proof(api):
+    found = by_id("feed_p1.json", "ig_recent_p1.json")
+    api.add_callback(responses.GET, GRAPH, callback=answer_asked(found),
+                     content_type="application/json")
+    lookup([FB_POST, IG_MEDIA])
+    want = hmac.new(SECRET.encode(), TOKEN.encode(), hashlib.sha256).hexdigest()
+    assert [query(c)["appsecret_proof"] for c in api.calls] == [want, want]
+
+
+@pytest.mark.parametrize("code", [4, 17, 32, 613, 80001])
+def test_lookup_rate_limit_raises(api, code):
+    api.get(GRAPH, json=graph_error(code), status=400)
+    with pytest.raises(RateLimited):
+        lookup([FB_POST, IG_MEDIA])
+    assert len(api.calls) == 1  # not retried, not split id by id
+
+
+def test_lookup_rate_limit_while_asking_id_by_id_raises(api):
+    api.get(GRAPH, json=graph_error(100, 33), status=400)
+    api.get(GRAPH, json=graph_error(17), status=400)
+    with pytest.raises(RateLimited):
+        lookup([FB_POST, f"{PAGE}_3300000000000001"])
+    assert len(api.calls) == 2
+
+
+def test_lookup_expired_token_is_an_auth_error(api):
+    api.get(GRAPH, json=graph_error(190, 463), status=400)
+    with pytest.raises(AuthError):
+        lookup([FB_POST])
+    assert len(api.calls) == 1
+
+
+def test_lookup_of_nothing_asks_nothing(api):
+    assert lookup([]) == [] and len(api.calls) == 0
