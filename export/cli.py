@@ -164,8 +164,7 @@ def tokens_list(config: ConfigOption = None) -> None:
     table = Table("name", "created", "last used", "revoked")
     with session_scope(open_database(settings)) as session:
         for t in list_tokens(session=session):
-            table.add_row(*(_fmt(v) if i else v for i, v in enumerate(
-                (t.name, t.created_at, t.last_used_at, t.revoked_at))))
+            table.add_row(t.name, _fmt(t.created_at), _fmt(t.last_used_at), _fmt(t.revoked_at))
     console.print(table)
 
 

@@ -21,7 +21,8 @@ from markupsafe import escape
 
 from export.present import author_label, cut, public_post, safe_media, safe_url
 from settings import Settings
-from store.models import PostRow, utcnow
+from store.exports import ExportedPost
+from store.models import utcnow
 
 JSONFEED_VERSION = "https://jsonfeed.org/version/1.1"
 CSV_COLUMNS = ("key", "source", "url", "author_name", "author_handle", "author_url", "text",
@@ -37,16 +38,16 @@ def _iso(value: datetime | None) -> str:
     return (value or utcnow()).isoformat().replace("+00:00", "Z")
 
 
-def _updated(row: PostRow) -> datetime:
+def _updated(row: ExportedPost) -> datetime:
     return row.changed_at or row.decided_at or row.created_at
 
 
-def write_json(rows: Iterable[PostRow]) -> str:
+def write_json(rows: Iterable[ExportedPost]) -> str:
     posts = [public_post(r) for r in rows]
     return json.dumps({"count": len(posts), "posts": posts}, ensure_ascii=False)
 
 
-def write_jsonfeed(rows: Iterable[PostRow], settings: Settings, feed_url: str = "") -> str:
+def write_jsonfeed(rows: Iterable[ExportedPost], settings: Settings, feed_url: str = "") -> str:
     items = [_jsonfeed_item(r) for r in rows]
     feed: dict[str, Any] = {"version": JSONFEED_VERSION,
                             "title": f"{settings.campaign.name}: approved works",
@@ -56,7 +57,7 @@ def write_jsonfeed(rows: Iterable[PostRow], settings: Settings, feed_url: str = 
     return json.dumps(feed, ensure_ascii=False)
 
 
-def _jsonfeed_item(row: PostRow) -> dict[str, Any]:
+def _jsonfeed_item(row: ExportedPost) -> dict[str, Any]:
     media = safe_media(row.media)
     item: dict[str, Any] = {
         "id": row.key, "content_text": row.text or "",
@@ -85,7 +86,7 @@ def _x(text: str) -> str:
     return xml_escape(_NOT_XML.sub("", text))
 
 
-def write_atom(rows: Iterable[PostRow], settings: Settings, feed_url: str = "") -> str:
+def write_atom(rows: Iterable[ExportedPost], settings: Settings, feed_url: str = "") -> str:
     rows = list(rows)
     updated = max((_updated(r) for r in rows), default=None)
     title = _x(f"{settings.campaign.name}: approved works")
@@ -99,7 +100,7 @@ def write_atom(rows: Iterable[PostRow], settings: Settings, feed_url: str = "") 
     return "\n".join(head + [_atom_entry(r) for r in rows] + ["</feed>", ""])
 
 
-def _atom_entry(row: PostRow) -> str:
+def _atom_entry(row: ExportedPost) -> str:
     parts = [f"<entry><id>tag:cqfriends,2026:post/{_x(row.key)}</id>",
              f"<title type=\"text\">{_x(cut(row.text or '', 80) or row.key)}</title>",
              f"<published>{_iso(row.created_at)}</published>",
@@ -127,7 +128,7 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def iter_csv(rows: Iterable[PostRow]) -> Iterator[str]:
+def iter_csv(rows: Iterable[ExportedPost]) -> Iterator[str]:
     """The CSV export line by line (header first), for streaming."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -148,5 +149,5 @@ def iter_csv(rows: Iterable[PostRow]) -> Iterator[str]:
                     for c in CSV_COLUMNS)
 
 
-def write_csv(rows: Iterable[PostRow]) -> str:
+def write_csv(rows: Iterable[ExportedPost]) -> str:
     return "".join(iter_csv(rows))

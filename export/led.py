@@ -13,14 +13,13 @@ from export.present import PLATFORMS, cut, safe_media
 from export.templating import render
 from settings import Settings
 from store.db import session_scope
-from store.exports import PostFilter, consented_authors, iter_approved
-from store.models import PostRow
+from store.exports import ExportedPost, PostFilter, consented_authors, iter_approved
 
 PLAYLIST = "playlist.json"
 SIGNAGE = "index.html"
 
 
-def led_item(row: PostRow, settings: Settings) -> dict[str, Any] | None:
+def led_item(row: ExportedPost, settings: Settings) -> dict[str, Any] | None:
     """One playlist entry, or None when the work has nothing showable."""
     media = safe_media(row.media)
     if not media:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+from store.exports import ExportedPost
 from store.models import PostRow
 from store.posts import post_public_dict
 
@@ -45,9 +46,9 @@ def safe_media(media: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def public_post(row: PostRow) -> dict[str, Any]:
+def public_post(row: ExportedPost) -> dict[str, Any]:
     """The JSON shape of an exported post (``post_public_dict`` with safe URLs)."""
-    data = post_public_dict(row)
+    data = post_public_dict(cast(PostRow, row))  # same attribute names
     for key in _INTERNAL:
         data.pop(key, None)
     data["url"] = safe_url(data["url"])
@@ -72,7 +73,7 @@ def cut(text: str, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: max(limit - 1, 0)].rstrip() + "…"
 
 
-def author_label(row: PostRow) -> str:
+def author_label(row: ExportedPost) -> str:
     if row.author_name and row.author_handle:
         return f"{row.author_name} (@{row.author_handle})"
     if row.author_handle:
@@ -83,7 +84,7 @@ def author_label(row: PostRow) -> str:
 def work_view(row: Any, tz: ZoneInfo) -> dict[str, Any]:
     """A work as templates show it (autoescaped there; URLs already safe here).
 
-    ``row`` is a PostRow or a light row with the same column names.
+    ``row`` is an ExportRow, a PostRow, or a light row with the same column names.
     """
     media = safe_media(row.media)
     local = row.created_at.astimezone(tz) if row.created_at else None

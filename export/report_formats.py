@@ -51,7 +51,7 @@ def write_report_csv(report: dict[str, Any]) -> str:
 
 def write_report_xlsx(report: dict[str, Any]) -> bytes:
     """One sheet per block; participant text can never become a formula."""
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # type: ignore[import-untyped]
 
     book = Workbook()
     book.remove(book.active)

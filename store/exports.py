@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from store.models import AuthorConsent, ChangeCounter, PostRow
 
@@ -30,17 +30,18 @@ class PostFilter:
     since: datetime | None = None  # changed (approved, edited) at or after
 
     def apply(self, stmt):  # type: ignore[no-untyped-def]
-        stmt = stmt.where(PostRow.status == EXPORTED_STATUS)
+        stmt = stmt.where(col(PostRow.status) == EXPORTED_STATUS)
         if self.section:
-            stmt = stmt.where(PostRow.section == self.section)
+            stmt = stmt.where(col(PostRow.section) == self.section)
         if self.source:
-            stmt = stmt.where(PostRow.source == self.source)
+            stmt = stmt.where(col(PostRow.source) == self.source)
         if self.featured is not None:
-            stmt = stmt.where(PostRow.featured.is_(self.featured))  # type: ignore[attr-defined]
+            stmt = stmt.where(col(PostRow.featured).is_(self.featured))
         if self.lang:
-            stmt = stmt.where(sa.func.coalesce(PostRow.lang, PostRow.platform_lang) == self.lang)
+            lang = sa.func.coalesce(col(PostRow.lang), col(PostRow.platform_lang))
+            stmt = stmt.where(lang == self.lang)
         if self.since:
-            stmt = stmt.where(PostRow.changed_at >= self.since)
+            stmt = stmt.where(col(PostRow.changed_at) >= self.since)
         return stmt
 
 
@@ -55,6 +56,8 @@ class ExportRow(SimpleNamespace):
         return f"{self.source}:{self.source_id}"
 
 
+# A post as exports take it: an ExportRow, or a PostRow (same attribute names).
+ExportedPost = ExportRow | PostRow
 _COLUMNS = [c for c in PostRow.__table__.c if c.name != "raw"]  # type: ignore[attr-defined]
 
 
@@ -71,7 +74,8 @@ def page_approved(
     *, session: Session, filters: PostFilter = PostFilter(), after_id: int = 0, limit: int = 50,
 ) -> list[ExportRow]:
     """One page of approved posts with ``id > after_id``, in id order."""
-    stmt = filters.apply(_rows()).where(PostRow.id > after_id).order_by(PostRow.id).limit(limit)
+    stmt = (filters.apply(_rows()).where(col(PostRow.id) > after_id)
+            .order_by(col(PostRow.id)).limit(limit))
     return _fetch(session, stmt)
 
 
@@ -102,8 +106,8 @@ def iter_approved_rows(*, session: Session, batch: int = 5000) -> Iterator[Any]:
     after = 0
     while True:
         rows = session.execute(sa.select(*cols).where(
-            PostRow.status == EXPORTED_STATUS, PostRow.id > after)
-            .order_by(PostRow.id).limit(batch)).all()
+            col(PostRow.status) == EXPORTED_STATUS, col(PostRow.id) > after)
+            .order_by(col(PostRow.id)).limit(batch)).all()
         yield from rows
         if len(rows) < batch:
             return
@@ -118,11 +122,11 @@ def list_changes(
     A row whose status is no longer 'approved' is a takedown (or reversal) that
     mirrors must delete.
     """
-    stmt = _rows().where(PostRow.change_seq.is_not(None),  # type: ignore[union-attr]
-                         PostRow.change_seq > after_seq)  # type: ignore[operator]
+    stmt = _rows().where(col(PostRow.change_seq).is_not(None),
+                         col(PostRow.change_seq) > after_seq)
     if since is not None:
-        stmt = stmt.where(PostRow.changed_at >= since)
-    stmt = stmt.order_by(PostRow.change_seq).limit(limit)  # type: ignore[arg-type]
+        stmt = stmt.where(col(PostRow.changed_at) >= since)
+    stmt = stmt.order_by(col(PostRow.change_seq)).limit(limit)
     return _fetch(session, stmt)
 
 
@@ -138,23 +142,26 @@ def count_approved(*, session: Session, filters: PostFilter = PostFilter()) -> i
 
 
 def consented_authors(*, session: Session) -> set[tuple[str, str]]:
-    rows = session.execute(sa.select(AuthorConsent.source, AuthorConsent.author_id))
+    rows = session.execute(sa.select(col(AuthorConsent.source), col(AuthorConsent.author_id)))
     return {(r.source, r.author_id) for r in rows}
 
 
-def approved_authors(*, session: Session, section: str | None = None) -> list[tuple[str, str, str]]:
+def approved_authors(
+    *, session: Session, section: str | None = None,
+) -> list[tuple[str, str, str]]:
     """(source, author_id, handle) of every distinct author with an approved work, sorted."""
-    stmt = (sa.select(PostRow.source, PostRow.author_id, sa.func.max(PostRow.author_handle))
-            .where(PostRow.status == EXPORTED_STATUS, PostRow.author_id != "")
-            .group_by(PostRow.source, PostRow.author_id)
-            .order_by(PostRow.source, PostRow.author_id))
+    handle = sa.func.max(col(PostRow.author_handle))
+    stmt = (sa.select(col(PostRow.source), col(PostRow.author_id), handle)
+            .where(col(PostRow.status) == EXPORTED_STATUS, col(PostRow.author_id) != "")
+            .group_by(col(PostRow.source), col(PostRow.author_id))
+            .order_by(col(PostRow.source), col(PostRow.author_id)))
     if section:
-        stmt = stmt.where(PostRow.section == section)
+        stmt = stmt.where(col(PostRow.section) == section)
     return [(r[0], r[1], r[2] or "") for r in session.execute(stmt)]
 
 
 def latest_approved(*, session: Session, limit: int = 100) -> list[ExportRow]:
     """The ``limit`` most recently approved or edited posts, newest first."""
-    stmt = (_rows().where(PostRow.status == EXPORTED_STATUS)
-            .order_by(PostRow.changed_at.desc(), PostRow.id.desc()).limit(limit))  # type: ignore[union-attr]
+    stmt = (_rows().where(col(PostRow.status) == EXPORTED_STATUS)
+            .order_by(col(PostRow.changed_at).desc(), col(PostRow.id).desc()).limit(limit))
     return _fetch(session, stmt)

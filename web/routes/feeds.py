@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterator
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -45,11 +46,13 @@ async def reader_access(request: Request, credentials: BearerDep) -> None:
     accepted = _accepted_tokens(request)
     if token and accepted.get(token, 0.0) > now:
         return
-    if token and await run_in_threadpool(_check, request, token):
-        if len(accepted) > 1000:
-            accepted.clear()
-        accepted[token] = now + TOKEN_RECHECK_SECONDS
-        return
+    if token:
+        valid: bool = await run_in_threadpool(partial(_check, request, token))
+        if valid:
+            if len(accepted) > 1000:
+                accepted.clear()
+            accepted[token] = now + TOKEN_RECHECK_SECONDS
+            return
     raise HTTPException(status_code=401, detail="a valid read token is required",
                         headers={"WWW-Authenticate": "Bearer"})
 
