@@ -19,12 +19,10 @@ def report_sections(report: dict[str, Any]) -> Iterator[tuple[str, list[str], li
     yield ("totals", ["scope", *ROW_COLUMNS, *growth],
            [["all", *(report["totals"][c] for c in ROW_COLUMNS),
              *(report["growth"][m] for m in METRICS)]])
-    yield ("by_day", ["day", *ROW_COLUMNS, *growth],
-           [[d["day"], *(d[c] for c in ROW_COLUMNS), *(d["growth"][m] for m in METRICS)]
-            for d in report["by_day"]])
-    yield ("by_source", ["source", *ROW_COLUMNS, *growth],
-           [[s["source"], *(s[c] for c in ROW_COLUMNS), *(s["growth"][m] for m in METRICS)]
-            for s in report["by_source"]])
+    for block, first in (("by_day", "day"), ("by_source", "source")):
+        yield (block, [first, *ROW_COLUMNS, *growth, "decision_hours_median"],
+               [[r[first], *(r[c] for c in ROW_COLUMNS), *(r["growth"][m] for m in METRICS),
+                 r["decision_hours_median"]] for r in report[block]])
     ttd = report["time_to_decision_hours"]
     yield ("time_to_decision_hours", ["decided", "median", "p90", "backlog"],
            [[ttd["decided"], ttd["median"], ttd["p90"], report["backlog"]]])

@@ -28,6 +28,7 @@ class _Bucket:
         self.n: Counter[str] = Counter()
         self.authors: set[tuple[str, str]] = set()
         self.growth: Counter[str] = Counter()
+        self.waits: list[float] = []  # hours from first seen to decision
 
     def add(self, row: dict[str, Any]) -> None:
         self.n["posts"] += 1
@@ -45,7 +46,8 @@ class _Bucket:
         out["authors"] = len(self.authors)
         out.update({m: self.n[m] for m in METRICS})
         out["growth"] = {m: self.growth[m] for m in METRICS}
-        return {k: out[k] for k in (*COUNTS, *METRICS, "growth")}
+        out["decision_hours_median"] = round(median(self.waits), 2) if self.waits else None
+        return {k: out[k] for k in (*COUNTS, *METRICS, "growth", "decision_hours_median")}
 
 
 def day_bounds(since: date | None, until: date | None, settings: Settings
@@ -76,7 +78,8 @@ def build_report(*, session: Session, settings: Settings, since: date | None = N
         "campaign": settings.campaign.name, "timezone": settings.campaign.timezone,
         "since": since.isoformat() if since else None,
         "until": until.isoformat() if until else None,
-        "totals": {k: v for k, v in totals.items() if k != "growth"},
+        "totals": {k: v for k, v in totals.items()
+                   if k not in ("growth", "decision_hours_median")},
         "growth": totals["growth"],
         "by_day": [{"day": d, **acc.by_day[d].as_dict()} for d in sorted(acc.by_day)],
         "by_source": [{"source": s, **acc.by_source[s].as_dict()} for s in sorted(acc.by_source)],
@@ -104,7 +107,10 @@ class _Accumulator:
             bucket.add(row)
         self.langs[row["lang"] or row["platform_lang"] or "und"] += 1
         if row["decided_at"] and row["status"] != "collected":
-            self.waits.append(_hours(row["decided_at"], row["first_seen"]))
+            wait = _hours(row["decided_at"], row["first_seen"])
+            self.waits.append(wait)
+            for bucket in (self.by_day[day], self.by_source[row["source"]]):
+                bucket.waits.append(wait)
         if row["status"] == "approved":
             engagement = sum(row[m] or 0 for m in ("likes", "comments", "shares"))
             self.works.append((engagement, row["id"]))

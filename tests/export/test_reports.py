@@ -79,6 +79,8 @@ def test_days_follow_the_campaign_time_zone_and_growth_comes_from_snapshots(
     assert (days["2026-10-04"]["posts"], days["2026-10-04"]["likes"]) == (3, 156)
     assert days["2026-10-05"]["posts"] == 0 and days["2026-10-05"]["growth"]["likes"] == 50
     assert days["2026-10-04"]["growth"]["likes"] == 106  # first snapshots count from zero
+    # Oct 3: approved after 2 h, removed after 1 h; Oct 4: rejected after 6 h, approved after 4 h.
+    assert [days[d]["decision_hours_median"] for d in sorted(days)] == [1.5, 5.0, None]
     assert report["growth"]["likes"] == report["totals"]["likes"]
     sources = {s["source"]: s for s in report["by_source"]}
     assert {k: v["posts"] for k, v in sources.items()} == {"douyin": 1, "facebook": 1,
