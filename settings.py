@@ -146,6 +146,7 @@ class Rules(Strict):
 class Moderation(Strict):
     claim_minutes: int = Field(15, ge=1)
     batch_size: int = Field(10, ge=1, le=200)
+    counts_seconds: int = Field(10, ge=0)  # queue day counts recounted at most this often
 
 
 class Web(Strict):

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from moderation.queue import forget_counts
 from normalize.errors import BadInput, Conflict, CqfError, Forbidden, NotFound
 from settings import Settings
 from store.audit import add_audit_entry, last_decision_by
@@ -77,6 +78,7 @@ def decide(*, engine: Engine, settings: Settings, key: str, decision: Decision,
                         previous_status=previous["status"], new_status=post.status,
                         detail={"note": decision.note, "version": post.version,
                                 "previous": previous, "override": decision.override})
+    forget_counts(engine)
     log.info("%s %s %s", user.username, decision.action, key)
     return post
 
@@ -152,6 +154,7 @@ def undo_last(*, engine: Engine, settings: Settings, user: User) -> PostRow:
                         previous_status=current["status"], new_status=post.status,
                         detail={"undoes": entry.id, "version": post.version,
                                 "previous": current})
+    forget_counts(engine)
     log.info("%s undid %s on %s", user.username, entry.action, post.key)
     return post
 

@@ -7,6 +7,7 @@ extends them).  Managers see the same queue read-only, without claiming.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -94,13 +95,37 @@ def queue_view(*, engine: Engine, settings: Settings, user: User,
     else:
         posts = claim_batch(engine=engine, settings=settings, user=user.username, where=where)
     tz = settings.campaign.tz
+    counts, older = day_counts(engine=engine, settings=settings)
     with session_scope(engine) as session:
-        counts, older = pending_counts_by_day(session=session, tz=tz)
         items = describe_items(session, posts, settings)
     return QueueView(items=items, day_counts=sorted(counts.items(), reverse=True),
                      total_pending=sum(counts.values()) + older, older_pending=older,
                      read_only=read_only,
                      today=datetime.now(tz).date())
+
+
+# (database URL, time zone) -> (valid until, counts per day, older): the only part of the
+# page whose cost grows with the number of pending posts is recounted at most every
+# moderation.counts_seconds, and at once after a decision made in this process.
+_counts: dict[tuple[str, str], tuple[float, dict[date, int], int]] = {}
+
+
+def day_counts(*, engine: Engine, settings: Settings) -> tuple[dict[date, int], int]:
+    key = (str(engine.url), settings.campaign.timezone)
+    ttl = settings.moderation.counts_seconds
+    cached = _counts.get(key)
+    if ttl and cached and cached[0] > time.monotonic():
+        return cached[1], cached[2]
+    with session_scope(engine) as session:
+        counts, older = pending_counts_by_day(session=session, tz=settings.campaign.tz)
+    if ttl:
+        _counts[key] = (time.monotonic() + ttl, counts, older)
+    return counts, older
+
+
+def forget_counts(engine: Engine) -> None:
+    for key in [k for k in _counts if k[0] == str(engine.url)]:
+        _counts.pop(key, None)
 
 
 def describe_items(session: Session, posts: list[PostRow], settings: Settings) -> list[QueueItem]:

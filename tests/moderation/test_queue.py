@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from moderation.decisions import Decision, decide
-from moderation.queue import claim_batch, queue_view
+from moderation.queue import claim_batch, day_counts, forget_counts, queue_view
 from moderation.users import create_user, find_user
 from store.db import get_engine, session_scope
 from store.models import AuditEntry, PostRow
@@ -89,6 +89,7 @@ def test_filters(engine, settings, where, expected):
 
 
 def test_queue_view_counts_days_in_campaign_zone(engine, settings):
+    forget_counts(engine)  # PostgreSQL tests share one database URL
     create_user(engine=engine, username="mgr", role="manager", password="long-enough")
     add_pending(engine, [make_post(created_at=datetime(2026, 10, 1, h, tzinfo=UTC))
                          for h in (1, 15, 17)])
@@ -99,6 +100,22 @@ def test_queue_view_counts_days_in_campaign_zone(engine, settings):
     with session_scope(engine) as session:  # a manager's look claims nothing
         assert session.scalar(sa.select(sa.func.count()).where(
             PostRow.claimed_by.is_not(None))) == 0
+
+
+def test_day_counts_are_cached_until_a_decision_here(engine, settings):
+    forget_counts(engine)
+    keys = add_pending(engine, [make_post() for _ in range(2)])
+    assert day_counts(engine=engine, settings=settings) == ({date(2026, 10, 3): 2}, 0)
+    set_values(engine, keys[0], status="approved")  # elsewhere: counted again within seconds
+    assert day_counts(engine=engine, settings=settings) == ({date(2026, 10, 3): 2}, 0)
+    create_user(engine=engine, username="li", role="moderator", password="long-enough")
+    decide(engine=engine, settings=settings, key=keys[1], user=find_user(engine=engine,
+           username="li"), decision=Decision("reject", reason="spam"))
+    assert day_counts(engine=engine, settings=settings) == ({}, 0)
+    uncached = settings.model_copy(update={"moderation": settings.moderation.model_copy(
+        update={"counts_seconds": 0})})
+    add_pending(engine, [make_post()])
+    assert day_counts(engine=engine, settings=uncached)[0] == {date(2026, 10, 3): 3}
 
 
 def _moderate_all(url, settings, name, rounds=200):
