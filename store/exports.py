@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from store.models import AuthorConsent, ChangeCounter, PostRow
+from store.models import AuthorConsent, PostRow
 
 EXPORTED_STATUS = "approved"
 
@@ -131,9 +131,9 @@ def list_changes(
 
 
 def current_change_seq(*, session: Session) -> int:
-    """The newest change sequence number (0 before any approval)."""
-    row = session.get(ChangeCounter, "post")
-    return int(row.value) if row is not None else 0
+    """The newest committed change number (0 before any approval); one index look-up."""
+    value = session.execute(sa.select(sa.func.max(col(PostRow.change_seq)))).scalar()
+    return int(value or 0)
 
 
 def count_approved(*, session: Session, filters: PostFilter = PostFilter()) -> int:
