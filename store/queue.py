@@ -65,7 +65,7 @@ def _has_flag(session: Session, code: str) -> Any:
 
 def order_by(f: QueueFilter) -> list[Any]:
     if f.order == "engagement":
-        return [ENGAGEMENT.desc(), PostRow.id]
+        return [ENGAGEMENT.desc(), PostRow.id.desc()]  # one direction: the index serves it
     return [PostRow.created_at, PostRow.id]
 
 
