@@ -163,7 +163,7 @@ def bench_api(config: Path, url: str, workers: int, seconds: int, connections: i
 
 def _wrk_summary(out: str) -> str:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50, p99 = re.search(r"50%\s+(\S+)", out), re.search(r"99%\s+(\S+)", out)
+    p50, p99 = (re.search(rf"^\s+{p}%\s+(\S+)", out, re.M) for p in (50, 99))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return (f"{rps:,.0f} requests/s, p50 {p50 and p50.group(1)}, p99 {p99 and p99.group(1)}, "
             f"non-2xx {errors.group(1) if errors else 0}")
