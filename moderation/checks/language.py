@@ -24,6 +24,10 @@ NO_LANGUAGE = frozenset({"und", "qme", "qht", "qam", "zxx", "art", ""})
 ALIASES = {"zh-cn": "zh", "zh-tw": "zh", "zh-hans": "zh", "zh-hant": "zh", "in": "id",
            "iw": "he", "ji": "yi", "jw": "jv"}
 POOL_MIN_TEXTS = 64  # fewer texts than this are detected in-process
+# langdetect averages 7 random trials by default.  Measured on the lingua eval
+# sentences (15 languages x 300): 7 trials 99.13 % at 1.33 ms/text, 3 trials
+# 99.07 % at 0.67 ms/text; detection is most of the checks' cost, so 3.
+TRIALS = 3
 _lock = threading.Lock()
 _loaded = False
 
@@ -103,12 +107,15 @@ def script_language(cleaned: str) -> str | None:
 def detect_one(cleaned: str) -> tuple[str, float]:
     """langdetect's best guess for cleaned text: (ISO code, probability)."""
     load_profiles()
-    from langdetect import detect_langs
+    from langdetect.detector_factory import _factory
     from langdetect.lang_detect_exception import LangDetectException
 
+    detector = _factory.create()  # seeded: the same text gets the same answer anywhere
+    detector.n_trial = TRIALS
+    detector.append(cleaned)
     try:
-        best = detect_langs(cleaned)[0]
-    except LangDetectException:
+        best = detector.get_probabilities()[0]
+    except (LangDetectException, IndexError):
         return "und", 0.0
     return iso_code(best.lang) or "und", round(float(best.prob), 4)
 
