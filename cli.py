@@ -101,7 +101,11 @@ def import_command(
     files: Annotated[list[Path], typer.Argument(exists=False, show_default=False)],
     config: ConfigOption = None,
 ) -> None:
-    """Import archive files (API pages, exports); exit 0 ok, 1 some rows bad, 2 nothing usable."""
+    """Import archive files (API pages, exports); exit 0 ok, 1 some rows bad, 2 nothing usable.
+
+    New and changed posts are checked right away (``scheduler.checks_after_collect``).
+    """
+    from moderation.checks.runner import run_checks
     from moderation.pipeline import import_files
 
     settings = load(config)
@@ -110,6 +114,9 @@ def import_command(
         task = progress.add_task("importing", total=None)
         summary = import_files(source.value, files, engine=engine, settings=settings,
                                on_progress=lambda n: progress.advance(task, n))
+        if (summary.new or summary.updated) and settings.scheduler.checks_after_collect:
+            progress.update(task, description="checking")
+            run_checks(engine=engine, settings=settings)
     for error in summary.errors:
         err_console.print(f"[yellow]bad:[/] {escape(str(error))}")
     if summary.bad > len(summary.errors):
@@ -181,13 +188,7 @@ def get_app() -> typer.Typer:
 
 def _register_commands() -> None:
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if not name.startswith(e.name or "?"):  # a missing package of ours, not a bug inside it
-                raise
-            continue
-        module.register(app)
+        importlib.import_module(name).register(app)
 
 
 def main() -> None:

@@ -333,11 +333,13 @@ def register(app: Any) -> None:
         port: Annotated[int, typer.Option()] = 8000,
         serve_: Annotated[bool, typer.Option("--serve/--no-serve",
                                              help="start the main job and web app")] = True,
+        config: ConfigOption = None,
     ) -> None:
         """A fresh demo: sample data imported and checked, demo users, main job and web app."""
         from moderation.demo import prepare_demo
 
-        settings, engine, main, users = prepare_demo(dir, claim=claim_sqlite_leadership)
+        settings, engine, main, users = prepare_demo(dir, claim=claim_sqlite_leadership,
+                                                     template=config)
         console.print(f"demo database: {settings.database.url}", markup=False)
         for user, role, password in users:
             console.print(f"demo {role}: user {user} password {password}", markup=False,

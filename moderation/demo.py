@@ -24,17 +24,22 @@ SAMPLE_SOURCES = {"twitter": "twitter", "facebook": "facebook", "instagram": "fa
                   "douyin": "douyin"}
 
 
-def prepare_demo(folder: Path, *, claim: Callable[[Any], None]
+def prepare_demo(folder: Path, *, claim: Callable[[Any], None], template: Path | None = None
                  ) -> tuple[Settings, Engine, Any, list[tuple[str, str, str]]]:
-    """Set up ``folder``; ``claim(main_job)`` must refuse when a demo already runs there."""
+    """Set up ``folder``; ``claim(main_job)`` must refuse when a demo already runs there.
+
+    ``template`` is the config.yaml to start from (default: the bundled one); the
+    demo always gets its own fresh SQLite file in ``folder``, whatever it names.
+    """
     from moderation.pipeline import import_files, run_checks_safely
     from moderation.users import create_user
     from scheduler import MainJob
 
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "config.yaml"
-    config.write_text(DEFAULT_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
-    environ = {k: v for k, v in os.environ.items() if k != "CQF_DATABASE_URL"}
+    config.write_text((template or DEFAULT_CONFIG).read_text(encoding="utf-8"), encoding="utf-8")
+    environ = {**os.environ,
+               "CQF_DATABASE_URL": f"sqlite:///{(folder / 'cqfriends.db').resolve()}"}
     settings = load_settings(config, environ)
     engine = get_engine(settings.database.url)
     main = MainJob(settings, engine)

@@ -249,11 +249,8 @@ def _finish(summary: RunSummary, engine: Engine, run_id: int | None, fingerprint
 
 def run_checks_safely(*, engine: Engine, settings: Settings) -> None:
     """Checks after a collection; a failing check run must not fail the collection."""
-    try:
-        from moderation.checks.runner import run_checks
-    except ImportError:
-        log.warning("checks are not available; posts stay 'collected' until `cqf check`")
-        return
+    from moderation.checks.runner import run_checks
+
     # In-process language detection: the main job is multithreaded, and forking a
     # process pool from a threaded process can deadlock the children.
     languages = settings.languages.model_copy(update={"workers": 1})

@@ -44,6 +44,8 @@ def test_import_every_sample_then_reimport_changes_nothing(run):
     assert {p["source"] for p in posts} == {"twitter", "facebook", "instagram", "douyin"}
     assert all(POST_KEYS <= p.keys() for p in posts)
     assert len({p["key"] for p in posts}) == len(posts)
+    assert {p["status"] for p in posts} <= {"pending", "duplicate"}  # checked on import
+    assert any(p["flags"] for p in posts)
     assert all(p["key"] == f"{p['source']}:{p['source_id']}" for p in posts)
     assert any(p["is_repost"] and p["repost_of"].startswith("twitter:") for p in posts)
     videos = [m for p in posts for m in p["media"] if m["type"] == "video"]
