@@ -5,16 +5,11 @@ import sqlalchemy as sa
 
 from store.db import session_scope
 from store.models import PostRow
-from store.tokens import create_token, revoke_token
+from store.tokens import revoke_token
 from tests.conftest import make_settings
-from tests.export.conftest import make_adder, nasty_post, set_state
+from tests.export.conftest import nasty_post, set_state
 from tests.factories import make_post
 from tests.web.sessions import make_client
-
-
-@pytest.fixture
-def add_posts(engine):
-    return make_adder(engine)
 
 
 @pytest.fixture(autouse=True)
@@ -22,18 +17,6 @@ def no_caching(monkeypatch):
     """Tests see every change at once; the caches have their own test below."""
     monkeypatch.setattr("web.routes.api.SEQ_RECHECK", -1.0)
     monkeypatch.setattr("web.routes.feeds.TOKEN_RECHECK_SECONDS", -1.0)
-
-
-@pytest.fixture
-def client(tmp_path, db_url):
-    return make_client(make_settings(tmp_path, db_url))
-
-
-@pytest.fixture
-def auth(engine):
-    with session_scope(engine) as session:
-        token = create_token(session=session, name="web-team")
-    return {"Authorization": f"Bearer {token}"}
 
 
 def keys(response):

@@ -2,56 +2,19 @@
 
 from __future__ import annotations
 
-import base64
-import os
 import re
-import socket
-import threading
-import time
-from pathlib import Path
 
 import pytest
-import uvicorn
 
 from moderation.users import create_user
 from tests.factories import make_post
 from tests.moderation.test_queue import add_pending
+from tests.web.browser import serve_in_thread
 from tests.web.sessions import PASSWORD, fast_passwords  # noqa: F401
 from web.app import create_app
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNk"
-                         "YAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
-REMOTE = re.compile(r"^https?://(?!127\.0\.0\.1)")
 CARDS = "#queue .card"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{CHROMIUM} is required in CI")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.errors = []
-    page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    page.route(REMOTE, lambda route: route.fulfill(status=200, body=PIXEL,
-                                                   content_type="image/png"))
-    yield page
-    context.close()
 
 
 @pytest.fixture
@@ -64,18 +27,8 @@ def server(settings):
         make_post(text="Cable car over the Yangtze #ChongqingFriends"),
         make_post(text="Raffles City at dusk #ChongqingFriends"),
         make_post(text="Learn Chongqing dialect #ChongqingFriends")])
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(5)
+    with serve_in_thread(app) as url:
+        yield url
 
 
 def wait_for_cards(page, n: int) -> None:

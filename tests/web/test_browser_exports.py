@@ -2,57 +2,19 @@
 
 from __future__ import annotations
 
-import base64
-import os
-import re
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from export.site import build_site
 from normalize.post import Media
 from tests.conftest import make_settings
 from tests.export.conftest import make_adder, nasty_post
 from tests.factories import make_post
+from tests.web.browser import serve_in_thread
 from web.app import create_app
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-# A 1x1 PNG answers every request for a work's remote media: no network in tests.
-PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNk"
-                         "YAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
-REMOTE = re.compile(r"^https?://(?!127\.0\.0\.1)")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{CHROMIUM} is required in CI")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.errors = []
-    page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    page.route(REMOTE, lambda route: route.fulfill(status=200, body=PIXEL,
-                                                   content_type="image/png"))
-    yield page
-    context.close()
 
 
 @pytest.fixture
@@ -101,19 +63,8 @@ def test_theme_page_shows_the_works_without_console_errors(page, settings, works
 
 @pytest.fixture
 def server(settings, works):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(5)
+    with serve_in_thread(create_app(settings)) as url:
+        yield url
 
 
 def test_signage_cycles_the_featured_works_and_reloads_the_playlist(page, server):

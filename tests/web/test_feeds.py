@@ -4,28 +4,8 @@ import io
 import feedparser
 import pytest
 
-from store.db import session_scope
-from store.tokens import create_token
-from tests.conftest import make_settings
-from tests.export.conftest import make_adder, nasty_post, set_state
+from tests.export.conftest import nasty_post, set_state
 from tests.factories import make_post
-from tests.web.sessions import make_client
-
-
-@pytest.fixture
-def add_posts(engine):
-    return make_adder(engine)
-
-
-@pytest.fixture
-def client(tmp_path, db_url):
-    return make_client(make_settings(tmp_path, db_url))
-
-
-@pytest.fixture
-def auth(engine):
-    with session_scope(engine) as session:
-        return {"Authorization": "Bearer " + create_token(session=session, name="feeds")}
 
 
 @pytest.mark.parametrize("path", ["/feeds/approved.json", "/feeds/approved.atom",

@@ -3,20 +3,9 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from tests.conftest import make_settings
-from tests.export.conftest import make_adder, nasty_post
+from tests.export.conftest import nasty_post
 from tests.factories import make_post
-from tests.web.sessions import login, make_client
-
-
-@pytest.fixture
-def add_posts(engine):
-    return make_adder(engine)
-
-
-@pytest.fixture
-def client(tmp_path, db_url):
-    return make_client(make_settings(tmp_path, db_url))
+from tests.web.sessions import login
 
 
 @pytest.mark.parametrize("role, status", [("manager", 200), ("admin", 200),

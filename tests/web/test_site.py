@@ -2,14 +2,8 @@ import pytest
 
 from export.site import build_site
 from tests.conftest import make_settings
-from tests.export.conftest import make_adder
 from tests.factories import make_post
 from tests.web.sessions import login, make_client
-
-
-@pytest.fixture
-def add_posts(engine):
-    return make_adder(engine)
 
 
 @pytest.fixture
