@@ -6,10 +6,16 @@ profiles are loaded once under a lock before any thread or worker uses them
 large batches go to a small process pool.  Raw detections are cached by the
 hash of the cleaned text (store/checks.py); thresholds apply after the cache,
 so changing ``languages.min_confidence`` needs no re-detection.
+
+langdetect's scoring loop (55 languages in pure Python per random n-gram) is
+replaced by array operations over the same profiles (lang_scoring.py): same
+n-grams, same seeded random draws, same convergence checks, so the answers
+are langdetect's, about 3x faster at 3 trials (more with more trials).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import multiprocessing
@@ -18,6 +24,10 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
+
+from moderation.checks import lang_scoring
 
 log = logging.getLogger(__name__)
 NO_LANGUAGE = frozenset({"und", "qme", "qht", "qam", "zxx", "art", ""})
@@ -50,6 +60,9 @@ def load_profiles() -> None:
 
         DetectorFactory.seed = 0
         init_factory()
+        from langdetect.detector_factory import _factory
+
+        lang_scoring.load(_factory)
         _loaded = True
 
 
@@ -67,6 +80,7 @@ def text_hash(cleaned: str) -> str:
     return hashlib.sha1(cleaned.encode("utf-8")).hexdigest()
 
 
+@functools.lru_cache(maxsize=1 << 14)  # asked by needs_detection, then by decide
 def weighted_length(cleaned: str) -> int:
     """Letters, an ideograph/syllable block counting as two (they carry more than a letter)."""
     return sum(2 if _wide(c) else 1 for c in cleaned if c.isalpha())
@@ -76,6 +90,7 @@ def _wide(c: str) -> bool:
     return "\u2e80" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af" or "\uf900" <= c <= "\ufaff"
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def script_language(cleaned: str) -> str | None:
     """Scripts used by one language only: Hangul, kana, Thai; pure Han is Chinese."""
     counts = {"han": 0, "kana": 0, "hangul": 0, "thai": 0, "other": 0}
@@ -108,16 +123,15 @@ def detect_one(cleaned: str) -> tuple[str, float]:
     """langdetect's best guess for cleaned text: (ISO code, probability)."""
     load_profiles()
     from langdetect.detector_factory import _factory
-    from langdetect.lang_detect_exception import LangDetectException
 
-    detector = _factory.create()  # seeded: the same text gets the same answer anywhere
-    detector.n_trial = TRIALS
-    detector.append(cleaned)
-    try:
-        best = detector.get_probabilities()[0]
-    except (LangDetectException, IndexError):
+    rows = lang_scoring.ngram_rows(cleaned)
+    if not rows:
         return "und", 0.0
-    return iso_code(best.lang) or "und", round(float(best.prob), 4)
+    prob = lang_scoring.score(rows, trials=TRIALS)
+    best = int(np.argmax(prob))  # the first of equals, as langdetect's stable sort
+    if prob[best] <= lang_scoring.PROB_THRESHOLD:
+        return "und", 0.0
+    return iso_code(_factory.langlist[best]) or "und", round(float(prob[best]), 4)
 
 
 def detect_many(texts: Sequence[str], pool: Any = None) -> list[tuple[str, float]]:
@@ -127,14 +141,18 @@ def detect_many(texts: Sequence[str], pool: Any = None) -> list[tuple[str, float
 
 
 def open_pool(workers: int) -> Any:
-    """A process pool for detection, or None when one process is all there is."""
-    workers = workers or (os.cpu_count() or 1)
-    if workers < 2:
+    """A process pool for detection, or None when one process is all there is.
+
+    ``workers`` 0 means one per CPU, counting the checking process itself: it
+    checks duplicates and rules while the pool detects.
+    """
+    cpus = os.cpu_count() or 1
+    if workers == 1 or (not workers and cpus < 2):
         return None
     load_profiles()  # forked workers inherit loaded, seeded profiles
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    return context.Pool(workers, initializer=load_profiles)
+    return context.Pool(workers or cpus - 1, initializer=load_profiles)
 
 
 def decide(
