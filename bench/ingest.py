@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Not bench/ itself: its queue.py would shadow the standard library module.
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from normalize.post import NormalizeOptions, RawRecord  # noqa: E402
 from store.db import get_engine, migrate  # noqa: E402
