@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from store.models import AuditEntry, PostRow, utcnow
 
@@ -52,22 +52,22 @@ def list_audit(*, session: Session, where: AuditFilter = AuditFilter(), limit: i
         query = query.where(AuditEntry.at >= where.since)
     if where.until:
         query = query.where(AuditEntry.at < where.until)
-    query = query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).offset(offset)
+    query = query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).offset(offset)
     return list(session.exec(query.limit(limit) if limit else query).all())
 
 
 def post_history(*, session: Session, post_id: int) -> list[AuditEntry]:
     """Every entry about one post, oldest first."""
     query = (select(AuditEntry).where(AuditEntry.post_id == post_id)
-             .order_by(AuditEntry.at, AuditEntry.id))
+             .order_by(col(AuditEntry.at), col(AuditEntry.id)))
     return list(session.exec(query).all())
 
 
 def last_decision_by(*, session: Session, actor: str) -> AuditEntry | None:
     """The actor's newest decision or undo (an undo is never undone itself)."""
     query = (select(AuditEntry).where(AuditEntry.actor == actor,
-                                      AuditEntry.action.in_((*DECISIONS, "undo")))
-             .order_by(AuditEntry.id.desc()).limit(1))
+                                      col(AuditEntry.action).in_((*DECISIONS, "undo")))
+             .order_by(col(AuditEntry.id).desc()).limit(1))
     return session.exec(query).first()
 
 

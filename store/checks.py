@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from store.models import DedupKey, LangCache, PostRow
 
@@ -36,10 +36,10 @@ def prepare_session(*, session: Session) -> None:
 def load_posts(*, session: Session, after_id: int, limit: int, unchecked: bool = True
                ) -> list[dict[str, Any]]:
     """The next ``limit`` posts after ``after_id`` (unchecked ones, or all for a recheck)."""
-    stmt = sa.select(*_columns(CHECK_COLUMNS)).where(PostRow.id > after_id)
+    stmt = sa.select(*_columns(CHECK_COLUMNS)).where(col(PostRow.id) > after_id)
     if unchecked:
-        stmt = stmt.where(PostRow.checked_at.is_(None))  # type: ignore[union-attr]
-    stmt = stmt.order_by(PostRow.id).limit(limit)  # type: ignore[arg-type]
+        stmt = stmt.where(col(PostRow.checked_at).is_(None))
+    stmt = stmt.order_by(col(PostRow.id)).limit(limit)
     if unchecked and session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)  # a concurrent run takes other posts
     return [dict(r) for r in session.execute(stmt).mappings()]
@@ -50,7 +50,8 @@ def load_works(*, session: Session, ids: Iterable[int]) -> dict[int, dict[str, A
     found: dict[int, dict[str, Any]] = {}
     ids = sorted(set(ids))
     for start in range(0, len(ids), CHUNK):
-        stmt = sa.select(*_columns(WORK_COLUMNS)).where(PostRow.id.in_(ids[start:start + CHUNK]))
+        stmt = sa.select(*_columns(WORK_COLUMNS)).where(
+            col(PostRow.id).in_(ids[start:start + CHUNK]))
         found.update((r["id"], dict(r)) for r in session.execute(stmt).mappings())
     return found
 
@@ -60,8 +61,8 @@ def find_keys(*, session: Session, keys: Iterable[str]) -> dict[str, list[int]]:
     found: dict[str, list[int]] = {}
     keys = sorted(set(keys))
     for start in range(0, len(keys), CHUNK):
-        stmt = sa.select(DedupKey.key, DedupKey.post_id).where(
-            DedupKey.key.in_(keys[start:start + CHUNK]))  # type: ignore[attr-defined]
+        stmt = sa.select(col(DedupKey.key), col(DedupKey.post_id)).where(
+            col(DedupKey.key).in_(keys[start:start + CHUNK]))
         for key, post_id in session.execute(stmt):
             found.setdefault(key, []).append(post_id)
     for ids in found.values():
@@ -85,21 +86,22 @@ def find_post_ids(*, session: Session, keys: Iterable[str]) -> dict[str, int]:
     for key in set(keys):
         source, _, source_id = key.partition(":")
         by_source.setdefault(source, []).append(source_id)
-    found = {}
+    found: dict[str, int] = {}
     for source, ids in by_source.items():
         for start in range(0, len(ids), CHUNK):
-            stmt = sa.select(PostRow.id, PostRow.source_id).where(
-                PostRow.source == source, PostRow.source_id.in_(ids[start:start + CHUNK]))
+            stmt = sa.select(col(PostRow.id), col(PostRow.source_id)).where(
+                col(PostRow.source) == source, col(PostRow.source_id).in_(ids[start:start + CHUNK]))
             found.update((f"{source}:{sid}", pid) for pid, sid in session.execute(stmt))
     return found
 
 
 def get_lang_cache(*, session: Session, hashes: Iterable[str]) -> dict[str, tuple[str, float]]:
-    found = {}
+    found: dict[str, tuple[str, float]] = {}
     hashes = sorted(set(hashes))
     for start in range(0, len(hashes), CHUNK):
-        stmt = sa.select(LangCache.text_hash, LangCache.lang, LangCache.confidence).where(
-            LangCache.text_hash.in_(hashes[start:start + CHUNK]))  # type: ignore[attr-defined]
+        stmt = sa.select(col(LangCache.text_hash), col(LangCache.lang),
+                         col(LangCache.confidence)).where(
+            col(LangCache.text_hash).in_(hashes[start:start + CHUNK]))
         found.update((h, (lang, conf)) for h, lang, conf in session.execute(stmt))
     return found
 
@@ -121,10 +123,10 @@ def count_author_days(*, session: Session, authors: Iterable[tuple[str, str]], t
         by_source.setdefault(source, []).append(author_id)
     for source, ids in by_source.items():
         for start in range(0, len(ids), CHUNK):
-            stmt = sa.select(PostRow.author_id, PostRow.created_at).where(
-                PostRow.source == source, PostRow.author_id.in_(ids[start:start + CHUNK]),
-                PostRow.created_at >= since - timedelta(days=1),
-                PostRow.created_at <= until + timedelta(days=1))
+            stmt = sa.select(col(PostRow.author_id), col(PostRow.created_at)).where(
+                col(PostRow.source) == source, col(PostRow.author_id).in_(ids[start:start + CHUNK]),
+                col(PostRow.created_at) >= since - timedelta(days=1),
+                col(PostRow.created_at) <= until + timedelta(days=1))
             for author_id, created in session.execute(stmt):
                 counts[(source, author_id, created.astimezone(tz).date())] += 1
     return counts
@@ -137,7 +139,7 @@ def save_results(*, session: Session, results: Sequence[dict[str, Any]]) -> None
         values = {("_id" if k == "id" else k): v for k, v in row.items()}
         groups.setdefault(tuple(sorted(values)), []).append(values)
     for columns, rows in groups.items():
-        stmt = sa.update(PostRow).where(PostRow.id == sa.bindparam("_id")).values(
+        stmt = sa.update(PostRow).where(col(PostRow.id) == sa.bindparam("_id")).values(
             **{c: sa.bindparam(c) for c in columns if c != "_id"})
         session.connection().execute(stmt, rows)
 
@@ -146,5 +148,5 @@ def count_unchecked(*, session: Session, everything: bool = False) -> int:
     """Posts a check run will visit: unchecked ones, plus (``everything``) all the others."""
     stmt = sa.select(sa.func.count()).select_from(PostRow)
     unchecked = session.execute(
-        stmt.where(PostRow.checked_at.is_(None))).scalar_one()  # type: ignore[union-attr]
+        stmt.where(col(PostRow.checked_at).is_(None))).scalar_one()
     return int(unchecked + (session.execute(stmt).scalar_one() if everything else 0))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from store.models import ImportedFile, utcnow
 
@@ -21,5 +21,5 @@ def record_import(
 
 
 def list_imports(*, session: Session, limit: int = 50) -> list[ImportedFile]:
-    stmt = select(ImportedFile).order_by(ImportedFile.imported_at.desc()).limit(limit)
+    stmt = select(ImportedFile).order_by(col(ImportedFile.imported_at).desc()).limit(limit)
     return list(session.exec(stmt).all())

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from normalize.post import Post
 from store.models import MetricSnapshot, PostRow, utcnow
@@ -98,8 +98,8 @@ def _existing_rows(
         by_source.setdefault(source, []).append(source_id)
     for source, ids in by_source.items():
         for start in range(0, len(ids), 500):
-            stmt = sa.select(*cols).where(PostRow.source == source,
-                                          PostRow.source_id.in_(ids[start:start + 500]))
+            stmt = sa.select(*cols).where(col(PostRow.source) == source,
+                                          col(PostRow.source_id).in_(ids[start:start + 500]))
             for row in session.execute(stmt).mappings():
                 found[(row["source"], row["source_id"])] = row
     return found
@@ -139,7 +139,8 @@ def list_posts(
     """Every matching post, oldest first, streamed in keyset batches."""
     last_id = 0
     while True:
-        stmt = select(PostRow).where(PostRow.id > last_id).order_by(PostRow.id).limit(batch)
+        stmt = (select(PostRow).where(col(PostRow.id) > last_id).order_by(col(PostRow.id))
+                .limit(batch))
         if source:
             stmt = stmt.where(PostRow.source == source)
         if status:
@@ -161,7 +162,7 @@ def get_post(*, session: Session, key: str) -> PostRow | None:
 def count_posts(*, session: Session, status: str | None = None) -> int:
     stmt = sa.select(sa.func.count()).select_from(PostRow)
     if status:
-        stmt = stmt.where(PostRow.status == status)
+        stmt = stmt.where(col(PostRow.status) == status)
     return int(session.execute(stmt).scalar_one())
 
 

@@ -13,15 +13,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from store.models import PostRow
 
-ENGAGEMENT = PostRow.likes + PostRow.comments + PostRow.shares
+ENGAGEMENT = col(PostRow.likes) + col(PostRow.comments) + col(PostRow.shares)
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,8 @@ def filter_clauses(session: Session, f: QueueFilter, tz: ZoneInfo) -> list[Any]:
         clauses.append(PostRow.section == f.section)
     if f.author:
         who = f.author.lstrip("@")
-        clauses.append(sa.or_(PostRow.author_id == who, PostRow.author_handle == who,
-                              PostRow.author_name == f.author))
+        clauses.append(sa.or_(col(PostRow.author_id) == who, col(PostRow.author_handle) == who,
+                              col(PostRow.author_name) == f.author))
     if f.day:
         start = datetime.combine(f.day, datetime.min.time(), tz)
         clauses += [PostRow.created_at >= start, PostRow.created_at < start + timedelta(days=1)]
@@ -57,7 +57,9 @@ def filter_clauses(session: Session, f: QueueFilter, tz: ZoneInfo) -> list[Any]:
 
 def _has_flag(session: Session, code: str) -> Any:
     if session.get_bind().dialect.name == "postgresql":
-        return PostRow.flags.op("@>")(sa.cast([{"code": code}], PostRow.flags.type))
+        # the mapped attribute proxies its column's .type, which Mapped[...] does not declare
+        flags = cast("sa.ColumnElement[Any]", PostRow.flags)
+        return flags.op("@>")(sa.cast([{"code": code}], flags.type))
     each = sa.func.json_each(PostRow.flags).table_valued("value").alias("f")
     return sa.exists(select(sa.literal(1)).select_from(each).where(
         sa.func.json_extract(each.c.value, "$.code") == code))
@@ -65,15 +67,15 @@ def _has_flag(session: Session, code: str) -> Any:
 
 def order_by(f: QueueFilter) -> list[Any]:
     if f.order == "engagement":
-        return [ENGAGEMENT.desc(), PostRow.id.desc()]  # one direction: the index serves it
+        return [ENGAGEMENT.desc(), col(PostRow.id).desc()]  # one direction: the index serves it
     return [PostRow.created_at, PostRow.id]
 
 
 def claim_posts(*, session: Session, user: str, n: int, now: datetime, until: datetime,
                 clauses: Sequence[Any] = (), order: Sequence[Any] = ()) -> list[PostRow]:
     """Claim up to ``n`` pending posts for ``user`` (free ones, or ones the user holds)."""
-    free = sa.or_(PostRow.claimed_by.is_(None), PostRow.claimed_until < now,
-                  PostRow.claimed_by == user)
+    free = sa.or_(col(PostRow.claimed_by).is_(None), col(PostRow.claimed_until) < now,
+                  col(PostRow.claimed_by) == user)
     pick = (select(PostRow.id).where(PostRow.status == "pending", free, *clauses)
             .order_by(*(order or [PostRow.created_at, PostRow.id])).limit(n))
     if session.get_bind().dialect.name == "postgresql":
@@ -81,16 +83,16 @@ def claim_posts(*, session: Session, user: str, n: int, now: datetime, until: da
         ids = list(session.exec(pick).all())
         if not ids:
             return []
-        target = PostRow.id.in_(ids)
+        target = col(PostRow.id).in_(ids)
     else:
-        target = PostRow.id.in_(pick.scalar_subquery())
+        target = col(PostRow.id).in_(pick.scalar_subquery())
     stmt = (sa.update(PostRow).where(target).values(claimed_by=user, claimed_until=until)
-            .returning(PostRow.id))
+            .returning(col(PostRow.id)))
     claimed = [row[0] for row in session.execute(stmt)]
     if not claimed:
         return []
     session.expire_all()  # the UPDATE bypassed the identity map
-    rows = session.exec(select(PostRow).where(PostRow.id.in_(claimed))
+    rows = session.exec(select(PostRow).where(col(PostRow.id).in_(claimed))
                         .order_by(*(order or [PostRow.created_at, PostRow.id]))).all()
     return list(rows)
 
@@ -99,7 +101,7 @@ def claimed_by(*, session: Session, user: str, now: datetime, clauses: Sequence[
                order: Sequence[Any] = (), limit: int = 200) -> list[PostRow]:
     """Posts ``user`` holds a live claim on."""
     query = (select(PostRow).where(PostRow.status == "pending", PostRow.claimed_by == user,
-                                   PostRow.claimed_until >= now, *clauses)
+                                   col(PostRow.claimed_until) >= now, *clauses)
              .order_by(*(order or [PostRow.created_at, PostRow.id])).limit(limit))
     return list(session.exec(query).all())
 
@@ -114,12 +116,14 @@ def pending_posts(*, session: Session, clauses: Sequence[Any] = (), order: Seque
 
 def release_claims(*, session: Session, user: str, keys: Sequence[str] = ()) -> int:
     """Drop ``user``'s claims (on ``keys`` only, if given)."""
-    stmt = sa.update(PostRow).where(PostRow.claimed_by == user)
+    stmt = sa.update(PostRow).where(col(PostRow.claimed_by) == user)
     if keys:
-        stmt = stmt.where(sa.or_(*(sa.and_(PostRow.source == k.partition(":")[0],
-                                           PostRow.source_id == k.partition(":")[2])
+        stmt = stmt.where(sa.or_(*(sa.and_(col(PostRow.source) == k.partition(":")[0],
+                                           col(PostRow.source_id) == k.partition(":")[2])
                                    for k in keys)))
-    result = session.execute(stmt.values(claimed_by=None, claimed_until=None))
+    # an UPDATE's result is a CursorResult; Session.execute is typed as the plain Result
+    result = cast("sa.CursorResult[Any]",
+                  session.execute(stmt.values(claimed_by=None, claimed_until=None)))
     return result.rowcount or 0
 
 
@@ -133,7 +137,7 @@ def pending_counts_by_day(*, session: Session, tz: ZoneInfo, max_days: int = 62)
     """
     pending = PostRow.status == "pending"
     ends = [session.exec(select(PostRow.created_at).where(pending).order_by(o).limit(1)).first()
-            for o in (PostRow.created_at, PostRow.created_at.desc())]
+            for o in (col(PostRow.created_at), col(PostRow.created_at).desc())]
     if ends[0] is None or ends[1] is None:
         return {}, 0
     last = ends[1].astimezone(tz).date()
@@ -159,8 +163,8 @@ def author_history(*, session: Session, authors: Sequence[tuple[str, str]]) -> d
     # Two plain IN lists use the (source, author_id) index on both backends; a
     # row-value IN does not on SQLite.  Extra pairs are dropped below.
     query = (select(PostRow.source, PostRow.author_id, PostRow.status, sa.func.count())
-             .where(PostRow.source.in_({s for s, _ in wanted}),
-                    PostRow.author_id.in_({a for _, a in wanted}))
+             .where(col(PostRow.source).in_({s for s, _ in wanted}),
+                    col(PostRow.author_id).in_({a for _, a in wanted}))
              .group_by(PostRow.source, PostRow.author_id, PostRow.status))
     history: dict[tuple[str, str], dict[str, int]] = {}
     for source, author_id, status, n in session.exec(query).all():
@@ -175,9 +179,9 @@ def cluster_members(*, session: Session, canonical_keys: Sequence[str]) -> dict[
     if not keys:
         return {}
     pairs = {tuple(k.split(":", 1)) for k in keys if ":" in k}
-    folded = select(PostRow).where(PostRow.duplicate_of.in_(keys)).limit(50 * len(keys))
-    canonicals = select(PostRow).where(PostRow.source.in_({s for s, _ in pairs}),
-                                       PostRow.source_id.in_({i for _, i in pairs}))
+    folded = select(PostRow).where(col(PostRow.duplicate_of).in_(keys)).limit(50 * len(keys))
+    canonicals = select(PostRow).where(col(PostRow.source).in_({s for s, _ in pairs}),
+                                       col(PostRow.source_id).in_({i for _, i in pairs}))
     clusters: dict[str, list[PostRow]] = {k: [] for k in keys}
     for row in [*session.exec(folded).all(), *session.exec(canonicals).all()]:
         canonical = row.duplicate_of or row.key

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from store.models import LoginFailure, User, utcnow
 
@@ -38,10 +38,11 @@ def record_login_failure(*, session: Session, username: str, client: str) -> Non
 
 def count_login_failures(*, session: Session, username: str, client: str, since: datetime) -> int:
     """Failures for this user name, or from this client, since ``since``."""
-    who = sa.or_(LoginFailure.username == username[:64], LoginFailure.client == client[:64])
+    who = sa.or_(col(LoginFailure.username) == username[:64],
+                 col(LoginFailure.client) == client[:64])
     query = select(func.count()).select_from(LoginFailure).where(who, LoginFailure.at >= since)
     return session.exec(query).one()
 
 
 def clear_login_failures(*, session: Session, username: str) -> None:
-    session.exec(sa.delete(LoginFailure).where(LoginFailure.username == username[:64]))
+    session.exec(sa.delete(LoginFailure).where(col(LoginFailure.username) == username[:64]))
