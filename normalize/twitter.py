@@ -31,9 +31,9 @@ _PAGE_KEYS = ("data", "meta", "errors")
 class Includes:
     """``includes`` of a page, indexed for lookups."""
 
-    users: dict[str, dict] = field(default_factory=dict)
-    tweets: dict[str, dict] = field(default_factory=dict)
-    media: dict[str, dict] = field(default_factory=dict)
+    users: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    tweets: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    media: dict[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_page(cls, includes: Any) -> Includes:
@@ -50,19 +50,24 @@ def normalize_page(record: RawRecord, options: NormalizeOptions) -> Batch:
     if isinstance(record.data, BadInput):  # a line the file reader could not parse
         return Batch(errors=[record.data])
     page = coerce_page(record.data)
-    where = {"file": record.origin, "line": record.line}
     if not isinstance(page, Mapping) or not any(k in page for k in _PAGE_KEYS):
         return Batch(
             errors=[
                 NormalizeError(
-                    "not an X API v2 page (expected 'data', 'meta' or 'errors')", **where
+                    "not an X API v2 page (expected 'data', 'meta' or 'errors')",
+                    file=record.origin,
+                    line=record.line,
                 )
             ]
         )
     batch = Batch(warnings=[describe_api_error(e) for e in page.get("errors") or []])
     tweets = page.get("data") or []
     if not isinstance(tweets, list):
-        batch.errors.append(NormalizeError("'data' is not a list", field="data", **where))
+        batch.errors.append(
+            NormalizeError(
+                "'data' is not a list", field="data", file=record.origin, line=record.line
+            )
+        )
         return batch
     includes = Includes.from_page(page.get("includes"))
     for i, tweet in enumerate(tweets):
@@ -74,7 +79,9 @@ def normalize_page(record: RawRecord, options: NormalizeOptions) -> Batch:
             )
         except NormalizeError as e:
             path = f"data[{i}]" + (f".{e.field}" if e.field else "")
-            batch.errors.append(NormalizeError(e.reason, field=path, **where))
+            batch.errors.append(
+                NormalizeError(e.reason, field=path, file=record.origin, line=record.line)
+            )
     return batch
 
 
@@ -277,7 +284,7 @@ def describe_api_error(error: Any) -> str:
     return f"{title}: {detail}" + (f" ({resource})" if resource else "")
 
 
-def _index(items: Any, key: str) -> dict[str, dict]:
+def _index(items: Any, key: str) -> dict[str, Mapping[str, Any]]:
     if not isinstance(items, list):
         return {}
     return {str(i[key]): i for i in items if isinstance(i, Mapping) and i.get(key)}
