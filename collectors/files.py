@@ -23,12 +23,13 @@ modification time (UTC).
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from normalize.errors import BadInput
 from normalize.post import RawRecord
@@ -89,7 +90,7 @@ _BLANK = object()
 _INVALID = object()
 
 
-def _open(path: Path) -> IO[bytes]:
+def _open(path: Path) -> io.BufferedIOBase:
     if path.suffix == ".gz":
         return gzip.open(path, "rb")
     return path.open("rb")
@@ -123,7 +124,7 @@ def _parse_line(raw_line: bytes, origin: str, number: int) -> Any:
         return BadInput(f"invalid JSON: {e.msg} at column {e.colno}", file=origin, line=number)
 
 
-def _first_value(handle: IO[bytes]) -> Any:
+def _first_value(handle: io.BufferedIOBase) -> Any:
     """The first non-blank line parsed, ``None`` if it is not JSON on its own."""
     for number, raw_line in enumerate(handle, start=1):
         value = _parse_line(raw_line, "", number)
@@ -133,7 +134,7 @@ def _first_value(handle: IO[bytes]) -> Any:
     return _BLANK
 
 
-def _load_document(handle: IO[bytes]) -> Any:
+def _load_document(handle: io.BufferedIOBase) -> Any:
     try:
         return json.loads(handle.read().removeprefix(_BOM).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import requests
@@ -151,7 +152,7 @@ def fetch_tweets(
     ids = [str(i) for i in ids]
     for start in range(0, len(ids), LOOKUP_BATCH):
         batch = ids[start : start + LOOKUP_BATCH]
-        response = call_api(lambda b=batch: client.get_tweets(b, **FIELDS), sleep=sleep)
+        response = call_api(partial(client.get_tweets, batch, **FIELDS), sleep=sleep)
         yield make_record(response, "tweets_page")
 
 
