@@ -34,7 +34,7 @@ def parse_audit_filter(*, actor: str | None = None, action: str | None = None,
         until=datetime.combine(end + timedelta(days=1), time.min, tz) if end else None)
 
 
-def audit_page(*, engine: Engine, where: AuditFilter, limit: int = 100,
+def audit_page(*, engine: Engine, where: AuditFilter, limit: int | None = 100,
                offset: int = 0) -> list[AuditEntry]:
     with session_scope(engine) as session:
         return list_audit(session=session, where=where, limit=limit, offset=offset)

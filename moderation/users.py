@@ -103,9 +103,9 @@ def ensure_first_admin(*, engine: Engine, password: str | None) -> str | None:
     with session_scope(engine) as session:
         if count_admins(session=session):
             return None
-    generated = None if password else secrets.token_urlsafe(12)
-    create_user(engine=engine, username="admin", role="admin", password=password or generated)
-    return generated
+    chosen = password or secrets.token_urlsafe(12)
+    create_user(engine=engine, username="admin", role="admin", password=chosen)
+    return None if password else chosen
 
 
 def verify_login(

@@ -175,8 +175,8 @@ class Checker:
                 source=post["source"], source_id=post["source_id"], text=post["text"] or "",
                 media=post["media"] or [])
             works[post["id"]] = work_from_row(post, text, keys)
-        for work in works.values():  # full buckets hold common phrases: skip them if possible
-            work.keys = [k for k in work.keys if k not in self.full] or work.keys
+        for w in works.values():  # full buckets hold common phrases: skip them if possible
+            w.keys = [k for k in w.keys if k not in self.full] or w.keys
         stored = store.find_keys(session=session, keys={k for w in works.values() for k in w.keys})
         if len(self.full) > FULL_KEYS:
             self.full.clear()
