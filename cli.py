@@ -15,12 +15,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.engine import Engine
+from typer import _click  # typer vendors click; TyperGroup's methods take its Context
 from typer.core import TyperGroup
 
 from normalize.errors import BadInput, ConfigError, CqfError
@@ -34,7 +34,7 @@ err_console = Console(stderr=True, soft_wrap=True)  # one error, one line: grepp
 class CqfGroup(TyperGroup):
     """Every command's errors end the same way: one red line each and the exit code."""
 
-    def invoke(self, ctx: click.Context) -> object:
+    def invoke(self, ctx: _click.Context) -> object:
         try:
             return super().invoke(ctx)
         except ConfigError as e:
