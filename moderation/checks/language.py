@@ -36,7 +36,10 @@ ALIASES = {"zh-cn": "zh", "zh-tw": "zh", "zh-hans": "zh", "zh-hant": "zh", "in":
 POOL_MIN_TEXTS = 64  # fewer texts than this are detected in-process
 # langdetect averages 7 random trials by default.  Measured on the lingua eval
 # sentences (15 languages x 300): 7 trials 99.13 % at 1.33 ms/text, 3 trials
-# 99.07 % at 0.67 ms/text; detection is most of the checks' cost, so 3.
+# 99.07 % at 0.67 ms/text (stock langdetect).  With lang_scoring, bench/lang_eval.py
+# sentences / word pairs: 3 trials 97.8 / 60.9 %, 5: 98.4 / 62.3 %, 7: 98.2 / 61.5 %;
+# bench/checks.py --posts 10000: 1,823 / 1,588 / 1,538 posts/s (language-uncertain 306 /
+# 225 / 275).  None reaches 3,000 posts/s (duplicates dominate now), so the fastest: 3.
 TRIALS = 3
 _lock = threading.Lock()
 _loaded = False
