@@ -119,7 +119,7 @@ class Languages(Strict):
     reviewable: list[str] = ["zh", "en"]
     min_confidence: float = Field(0.80, ge=0, le=1)
     min_chars: int = Field(8, ge=1)
-    workers: int = Field(0, ge=0)  # detection processes; 0 = one per CPU, 1 = in-process
+    workers: int = Field(0, ge=0)  # detection processes; 0 = CPUs - 1, 1 = in-process
 
 
 class BannedWords(Strict):
