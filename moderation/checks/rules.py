@@ -93,7 +93,7 @@ class Rules:
         flags += self.author_flags(post)
         flags += self.spam_flags(post, text)
         limit = self.spam.max_posts_per_author_per_day
-        if posts_that_day > limit:
+        if posts_that_day > limit and post.get("author_id"):  # no id: authors unknown
             flags.append(flag("author-flood",
                               f"{posts_that_day} posts by this author that day (limit {limit})"))
         return flags

@@ -71,6 +71,8 @@ def test_author_flood(settings: Settings) -> None:
     rules = Rules.from_settings(settings)
     assert codes(rules, post(), posts_that_day=10) == []
     assert codes(rules, post(), posts_that_day=11) == ["author-flood"]
+    # Instagram hashtag media carry no author: they are not one prolific author.
+    assert codes(rules, post(source="instagram", author_id=""), posts_that_day=50) == []
 
 
 @pytest.mark.parametrize(("p", "status", "reason"), [
