@@ -11,15 +11,10 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from cli import ConfigOption
+from cli import ConfigOption, Format
 
 AsUser = Annotated[str, typer.Option("--as", help="The user deciding (must exist).",
                                      show_default=False)]
-
-
-class QueueFormat(StrEnum):
-    table = "table"
-    jsonl = "jsonl"
 
 
 class AuditFormat(StrEnum):
@@ -52,7 +47,7 @@ def register(app: typer.Typer) -> None:
 
 def queue_next(
     as_user: AsUser, n: Annotated[int, typer.Option("--n", min=1, max=500)] = 10,
-    format: Annotated[QueueFormat, typer.Option("--format")] = QueueFormat.table,
+    format: Annotated[Format, typer.Option("--format")] = Format.table,
     config: ConfigOption = None,
 ) -> None:
     """Claim up to N pending posts for USER and print them (each line has the post's key)."""
@@ -65,7 +60,7 @@ def queue_next(
     engine = open_database(settings)
     user = find_user(engine=engine, username=as_user)
     posts = claim_batch(engine=engine, settings=settings, user=user.username, n=n)
-    if format is QueueFormat.jsonl:
+    if format is Format.jsonl:
         for post in posts:
             row = {**post_public_dict(post), "version": post.version,
                    "claimed_until": post.claimed_until.isoformat() if post.claimed_until else None}
