@@ -183,8 +183,27 @@ class Checker:
         self.full.update(k for k, ids in stored.items() if len(ids) >= dedup.BUCKET_CAP)
         known = self._known_works(session, {
             i for ids in stored.values() for i in ids[:dedup.BUCKET_CAP]})
-        by_key: dict[str, tuple[int, list[Flag]]] = {}
         batch_index: dict[str, list[dedup.Work]] = {}
+        inserts: list[tuple[str, int]] = []
+        found: list[tuple[dedup.Work, list[dedup.Match]]] = []
+        for post in posts:  # matching never depends on earlier decisions: do it all first
+            work = works.get(post["id"])
+            if work is None:
+                continue
+            candidates: dict[int, tuple[dedup.Work, set[str]]] = {}
+            for key in work.keys:
+                others = [known[i] for i in stored.get(key, [])[:dedup.BUCKET_CAP] if i in known]
+                for other in others + batch_index.get(key, []):
+                    if abs(other.created_at - work.created_at) <= window:
+                        candidates.setdefault(other.id, (other, set()))[1].add(key)
+            found.append((work, dedup.verify(work, candidates.values(), threshold=opts.threshold,
+                                             copy_min_chars=opts.copy_min_chars)))
+            for key in work.keys:
+                bucket = batch_index.setdefault(key, [])
+                if len(stored.get(key, [])) + len(bucket) < dedup.BUCKET_CAP:
+                    bucket.append(work)
+                    inserts.append((key, work.id))
+        by_key = self._stored_flags(session, found, {w.key for w in works.values()})
 
         def lookup(key: str) -> tuple[int, list[Flag]] | None:
             if key in by_key:  # posts of this batch, and stored ones already looked up
@@ -197,31 +216,24 @@ class Checker:
             return by_key[key]
 
         folder = Folder(lookup)
-        inserts: list[tuple[str, int]] = []
-        for post in posts:
-            work = works.get(post["id"])
-            if work is None:
-                continue
-            candidates: dict[int, tuple[dedup.Work, set[str]]] = {}
-            for key in work.keys:
-                others = [known[i] for i in stored.get(key, [])[:dedup.BUCKET_CAP] if i in known]
-                for other in others + batch_index.get(key, []):
-                    if abs(other.created_at - work.created_at) <= window:
-                        candidates.setdefault(other.id, (other, set()))[1].add(key)
-            matches = dedup.verify(work, candidates.values(), threshold=opts.threshold,
-                                   copy_min_chars=opts.copy_min_chars)
+        for work, matches in found:  # then decide in creation order
             outcome = folder.decide(work, matches)
             work.duplicate_of = outcome.duplicate_of
-            outcomes[post["id"]] = outcome
+            outcomes[work.id] = outcome
             by_key[work.key] = (work.id, outcome.flags)
-            for key in work.keys:
-                bucket = batch_index.setdefault(key, [])
-                if len(stored.get(key, [])) + len(bucket) < dedup.BUCKET_CAP:
-                    bucket.append(work)
-                    inserts.append((key, work.id))
         store.add_keys(session=session, rows=inserts)
         self.works.update((w.id, w) for w in works.values())
         return folder, outcomes
+
+    @staticmethod
+    def _stored_flags(session: Session, found: list[tuple[dedup.Work, list[dedup.Match]]],
+                      batch_keys: set[str]) -> dict[str, tuple[int, list[Flag]]]:
+        """Id and flags of every stored post the decisions may look up, in two queries."""
+        keys = {k for _, matches in found for m in matches
+                for k in (m.work.key, m.work.duplicate_of) if k and k not in batch_keys}
+        ids = store.find_post_ids(session=session, keys=keys)
+        rows = store.load_works(session=session, ids=ids.values())
+        return {key: (pid, rows[pid]["flags"]) for key, pid in ids.items() if pid in rows}
 
     def _known_works(self, session: Session, ids: set[int]) -> dict[int, dedup.Work]:
         """Stored works by id, from a bounded cache or the database."""

@@ -31,6 +31,7 @@ BINS = BANDS * ROWS
 BUCKET_CAP = 12
 PLATFORMS = {"twitter": "Twitter/X", "facebook": "Facebook", "instagram": "Instagram",
              "douyin": "Douyin"}
+_BAND_KEY = "t%d:" + ".".join(["%x"] * ROWS)
 _DOUYIN_VIDEO = re.compile(r"douyin\.com/(?:video|note)/(\d{6,})|modal_id=(\d{6,})")
 
 
@@ -79,18 +80,26 @@ def text_keys(text: str, *, min_chars: int) -> list[str]:
     if weighted_length(text) < min_chars:
         return []
     compact = " ".join(text.split())
-    bins = [-1] * BINS
-    for i in range(max(1, len(compact) - SHINGLE + 1)):
-        h = zlib.crc32(compact[i:i + SHINGLE].encode("utf-8"))
-        b = h % BINS
-        if bins[b] < 0 or h < bins[b]:
-            bins[b] = h
+    # the smallest hash of each bin: assigned in descending order, the last (smallest) wins
+    least = {h % BINS: h for h in sorted(set(map(zlib.crc32, _shingles(compact))), reverse=True)}
+    bins = [least.get(b, -1) for b in range(BINS)]
     keys = []
     for band in range(BANDS):
         values = bins[band * ROWS:(band + 1) * ROWS]
-        if max(values) >= 0:
+        if min(values) >= 0:  # the usual case: every bin of the band is filled
+            keys.append(_BAND_KEY % (band, *values))
+        elif max(values) >= 0:
             keys.append(f"t{band}:" + ".".join(format(v, "x") if v >= 0 else "-" for v in values))
     return keys
+
+
+def _shingles(compact: str) -> Iterable[bytes]:
+    """UTF-8 bytes of every ``SHINGLE``-character window (the whole text if shorter)."""
+    count = max(1, len(compact) - SHINGLE + 1)
+    if compact.isascii():  # one character is one byte: slice the encoded text once
+        data = compact.encode("ascii")
+        return [data[i:i + SHINGLE] for i in range(count)]
+    return [compact[i:i + SHINGLE].encode("utf-8") for i in range(count)]
 
 
 def media_keys(*, source: str, source_id: str, text: str, media: Iterable[dict[str, Any]]

@@ -1,3 +1,4 @@
+import zlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -91,6 +92,34 @@ def test_same_author(a: tuple[str, ...], b: tuple[str, ...], same: bool) -> None
 def test_text_keys_need_enough_text() -> None:
     assert text_keys("i love chongqing", min_chars=24) == []
     assert len(text_keys(dedup_text(WORK, campaign_tags=CAMPAIGN), min_chars=24)) == dedup.BANDS
+
+
+def _reference_text_keys(text: str) -> list[str]:
+    """The plain definition: per 4-gram CRC32, keep the smallest hash of each bin."""
+    compact = " ".join(text.split())
+    bins = [-1] * dedup.BINS
+    for i in range(max(1, len(compact) - dedup.SHINGLE + 1)):
+        h = zlib.crc32(compact[i:i + dedup.SHINGLE].encode("utf-8"))
+        if bins[h % dedup.BINS] < 0 or h < bins[h % dedup.BINS]:
+            bins[h % dedup.BINS] = h
+    keys = []
+    for band in range(dedup.BANDS):
+        values = bins[band * dedup.ROWS:(band + 1) * dedup.ROWS]
+        if max(values) >= 0:
+            keys.append(f"t{band}:" + ".".join(format(v, "x") if v >= 0 else "-" for v in values))
+    return keys
+
+
+@pytest.mark.parametrize("text", [
+    dedup_text(WORK, campaign_tags=CAMPAIGN),
+    "重庆 洪崖洞 夜景 太美了 和朋友一起吃火锅 #重庆朋友",
+    "Hotpot 🌶️ night with friends in Jiefangbei, café after",
+    "abc",
+    "",
+    "short  spaced\ttext\nwith   gaps",
+])
+def test_text_keys_match_the_plain_definition(text: str) -> None:
+    assert text_keys(text, min_chars=0) == _reference_text_keys(text)
 
 
 def _folder(store: dict[str, tuple[int, list[dict[str, str]]]]) -> Folder:
