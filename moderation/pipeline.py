@@ -84,18 +84,8 @@ def import_files(
                           read=summary.read, new=summary.new, updated=summary.updated,
                           bad=summary.bad)
         log.info("imported %s: %s", path, summary.line())
-        _merge(total, summary)
+        total.merge(summary)
     return total
-
-
-def _merge(total: IngestSummary, part: IngestSummary) -> None:
-    total.read += part.read
-    total.new += part.new
-    total.updated += part.updated
-    total.unchanged += part.unchanged
-    total.bad += part.bad
-    total.errors.extend(part.errors[: max(0, 1000 - len(total.errors))])
-    total.warnings.extend(part.warnings[:100])
 
 
 def _sha256(path: Path) -> str:

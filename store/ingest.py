@@ -35,12 +35,21 @@ class IngestSummary:
     bad: int = 0
     errors: list[Exception] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    keys: list[str] = field(default_factory=list)  # keys of new/changed posts, if asked
 
     def add_error(self, error: Exception) -> None:
         self.bad += 1
         if len(self.errors) < MAX_ERRORS_KEPT:
             self.errors.append(error)
+
+    def merge(self, part: IngestSummary) -> None:
+        """Add the counts of another summary (one file of several) to this one."""
+        self.read += part.read
+        self.new += part.new
+        self.updated += part.updated
+        self.unchanged += part.unchanged
+        self.bad += part.bad
+        self.errors.extend(part.errors[: max(0, MAX_ERRORS_KEPT - len(self.errors))])
+        self.warnings.extend(part.warnings[:100])
 
     def line(self) -> str:
         return (f"read {self.read}, new {self.new}, updated {self.updated}, "
