@@ -13,19 +13,20 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy.engine import Engine
-from typer import _click  # typer vendors click; TyperGroup's methods take its Context
 from typer.core import TyperGroup
 
-from normalize.errors import BadInput, ConfigError, CqfError
-from settings import Settings, load_settings
-from store.db import get_engine, migrate, session_scope
+from cqfriends.errors import BadInput, ConfigError, CqfError
+
+if TYPE_CHECKING:  # imported where used: `cqf --help` must start fast
+    from rich.progress import Progress
+    from sqlalchemy.engine import Engine
+
+    from cqfriends.settings import Settings
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)  # one error, one line: greppable
@@ -34,7 +35,7 @@ err_console = Console(stderr=True, soft_wrap=True)  # one error, one line: grepp
 class CqfGroup(TyperGroup):
     """Every command's errors end the same way: one red line each and the exit code."""
 
-    def invoke(self, ctx: _click.Context) -> object:
+    def invoke(self, ctx: Any) -> Any:  # a typer/click Context
         try:
             return super().invoke(ctx)
         except ConfigError as e:
@@ -57,15 +58,20 @@ log = logging.getLogger("cqf")
 ConfigOption = Annotated[Path | None, typer.Option(
     "--config", envvar="CQF_CONFIG", help="config.yaml to use (default: the bundled one).",
     show_default=False)]
-COMMAND_MODULES = ("moderation.checks.cli", "moderation.cli", "web.cli", "export.cli", "scheduler")
+COMMAND_MODULES = ("cqfriends.moderation.checks.cli", "cqfriends.moderation.cli",
+                   "cqfriends.web.cli", "cqfriends.export.cli", "cqfriends.jobs.cli")
 
 
 def load(config: Path | None) -> Settings:
+    from cqfriends.settings import load_settings
+
     return load_settings(config)
 
 
 def open_database(settings: Settings) -> Engine:
     """The database of ``settings``, migrated to the newest schema."""
+    from cqfriends.store.db import get_engine, migrate
+
     migrate(settings.database.url)
     return get_engine(settings.database.url)
 
@@ -84,7 +90,7 @@ class ImportSource(StrEnum):
 @app.command("init")
 def init_command(config: ConfigOption = None) -> None:
     """Create or upgrade the database, and create the first admin."""
-    from moderation.users import ensure_first_admin
+    from cqfriends.store.users import ensure_first_admin
 
     settings = load(config)
     engine = open_database(settings)
@@ -105,8 +111,8 @@ def import_command(
 
     New and changed posts are checked right away (``scheduler.checks_after_collect``).
     """
-    from moderation.checks.runner import run_checks
-    from moderation.pipeline import import_files
+    from cqfriends.jobs.ingest import import_files
+    from cqfriends.moderation.checks.runner import run_checks
 
     settings = load(config)
     engine = open_database(settings)
@@ -137,7 +143,8 @@ def posts_command(
     """List normalized posts."""
     from rich.table import Table
 
-    from store.posts import list_posts, post_public_dict
+    from cqfriends.store.db import session_scope
+    from cqfriends.store.posts import list_posts, post_public_dict
 
     settings = load(config)
     engine = open_database(settings)
@@ -158,6 +165,8 @@ def posts_command(
 
 
 def _progress() -> Progress:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(TextColumn("{task.description}"), BarColumn(),
                     TextColumn("{task.completed} posts"), TimeElapsedColumn(),
                     console=err_console, transient=True)
@@ -192,7 +201,10 @@ def _register_commands() -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+    # Quiet by default: a command prints its own result.  `cqf run` and `cqf demo` raise
+    # this to INFO (one line per job run) unless CQF_LOG_LEVEL says otherwise.
+    logging.basicConfig(level=os.environ.get("CQF_LOG_LEVEL", "WARNING").upper(),
+                        stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     get_app()()
 

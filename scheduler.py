@@ -1,46 +1,41 @@
-"""The main job: APScheduler jobs built from Settings, leadership, status.
+"""The main job: APScheduler jobs built from Settings, leadership, web and scheduler together.
 
 Jobs (all ``max_instances=1``, ``coalesce``, misfire grace; times in the campaign
 zone): one collection per enabled live source (interval + jitter, first run soon
 after start), the Douyin watch folder, a metrics refresh, export regeneration
 when posts changed, a daily maintenance job and the leader's heartbeat.  Checks
-run inside each collection (``scheduler.checks_after_collect``).
+run inside each collection (``scheduler.checks_after_collect``).  What each job
+does lives in ``jobs/``; the commands that start it (``cqf run``, ``demo``,
+``collect``, ``jobs``, ``status``) in ``jobs/cli.py``.
 
 ``MainJob`` holds the scheduler only while it holds the leadership
-(``store.leader``); ``serve`` pairs it with the web app in one process; ``register``
-adds the commands collect, run, demo, jobs and status to ``cqf``.
-
-(No ``from __future__ import annotations`` here: typer reads the annotations of the
-commands defined inside ``register``, which import their types locally.)
+(``store.leader``); ``serve`` pairs it with the web app in one process.
 """
+
+from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import logging
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
-import uvicorn
-from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
-from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
-from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
-from sqlalchemy.engine import Engine
+from cqfriends.store.db import session_scope
+from cqfriends.store.leader import Leadership, beat, clear_beat
+from cqfriends.store.models import utcnow
 
-from cli import ConfigOption, console, err_console, load, open_database
-from settings import Settings
-from store.db import session_scope
-from store.leader import Leadership, beat, clear_beat
-from store.models import utcnow
+if TYPE_CHECKING:  # APScheduler and uvicorn are imported where used: the CLI starts faster
+    from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
+    from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
+    from sqlalchemy.engine import Engine
+
+    from cqfriends.settings import Settings
 
 log = logging.getLogger(__name__)
 JOB_DEFAULTS = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 300}
@@ -50,7 +45,8 @@ HEARTBEAT_SECONDS = 20.0
 FIRST_RUN_DELAY = timedelta(seconds=3)
 STOP_GRACE_SECONDS = 7.0  # SIGTERM -> exit within 10 s, web server included
 # Export entry points, looked up when the job is built: (module, function) per export.
-EXPORTS = (("export.site", "build_site", "site_dir"), ("export.led", "write_led", "led_dir"))
+EXPORTS = (("cqfriends.export.site", "build_site", "site_dir"),
+           ("cqfriends.export.led", "write_led", "led_dir"))
 
 
 @dataclass
@@ -65,8 +61,13 @@ class JobSpec:
 def build_jobs(settings: Settings, engine: Engine, stop: threading.Event | None = None
                ) -> list[JobSpec]:
     """The jobs ``settings`` asks for (pure: nothing runs)."""
-    from moderation.pipeline import collect_source, import_watch_folder
-    from moderation.refresh import Exporter, refresh_metrics
+    from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
+    from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
+
+    from cqfriends.jobs.collect import collect_source
+    from cqfriends.jobs.exports import Exporter
+    from cqfriends.jobs.metrics import refresh_metrics
+    from cqfriends.jobs.watch import import_watch_folder
 
     tz = settings.campaign.tz
     soon = datetime.now(tz) + FIRST_RUN_DELAY
@@ -102,13 +103,44 @@ def build_jobs(settings: Settings, engine: Engine, stop: threading.Event | None 
     return jobs
 
 
+def list_jobs(settings: Settings, engine: Engine) -> list[dict[str, str]]:
+    """The jobs the scheduler would run, with their next run times (campaign zone)."""
+    from cqfriends.jobs.status import status_report
+
+    tz = settings.campaign.tz
+    now = datetime.now(tz)
+    facts = {s["source"]: s for s in status_report(engine=engine, settings=settings)["sources"]}
+    rows = []
+    for spec in build_jobs(settings, engine):
+        source = spec.id.partition(":")[2]
+        if source in facts:
+            due = facts[source]["next_run_at"]
+            when = (_local(due, tz) if due
+                    else f"not running ({facts[source]['token']} token)")
+        else:
+            fire = spec.first_run or spec.trigger.get_next_fire_time(None, now)
+            when = fire.strftime("%Y-%m-%d %H:%M %Z") if fire else "-"
+        rows.append({"id": spec.id, "name": spec.name, "schedule": str(spec.trigger),
+                     "next_run": when})
+    return rows
+
+
+def _local(iso: str, tz: Any) -> str:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(tz).strftime(
+        "%Y-%m-%d %H:%M %Z")
+
+
 def _interval(schedule: Any, tz: Any) -> IntervalTrigger:
+    from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
+
     return IntervalTrigger(minutes=schedule.minutes, jitter=schedule.jitter_seconds or None,
                            timezone=tz)
 
 
 def build_scheduler(settings: Settings, engine: Engine, stop: threading.Event | None = None,
                     running: set[str] | None = None) -> BackgroundScheduler:
+    from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
+
     scheduler = BackgroundScheduler(timezone=settings.campaign.tz, job_defaults=JOB_DEFAULTS)
     for spec in build_jobs(settings, engine, stop):
         extra = {"next_run_time": spec.first_run} if spec.first_run else {}
@@ -143,7 +175,7 @@ def logged(spec: JobSpec, running: set[str] | None = None) -> Callable[[], None]
 
 
 def run_maintenance(engine: Engine) -> str:
-    from store.maintenance import expire_claims, vacuum_analyze
+    from cqfriends.store.maintenance import expire_claims, vacuum_analyze
 
     with session_scope(engine) as session:
         released = expire_claims(session=session)
@@ -197,7 +229,7 @@ class MainJob:
             beat(session=session, holder=self.leadership.holder, started_at=self.started_at)
 
     def _lead(self) -> None:
-        from store.sources import close_interrupted_runs
+        from cqfriends.store.sources import close_interrupted_runs
 
         self.started_at = utcnow()
         with session_scope(self.engine) as session:
@@ -242,18 +274,19 @@ class MainJob:
         return clean
 
 
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: ``serve`` stops web and scheduler together."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 def serve(settings: Settings, main: MainJob, *, host: str, port: int,
           on_ready: Callable[[], None] | None = None) -> None:
     """The web app and the main job in one process until SIGTERM/SIGINT, then a clean exit."""
-    from web.app import create_app
+    import uvicorn
+
+    from cqfriends.web.app import create_app
+
+    class _Server(uvicorn.Server):
+        """uvicorn without its own signal handling: web and scheduler stop together."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
 
     config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning",
                             access_log=False, timeout_graceful_shutdown=3)
@@ -268,6 +301,8 @@ def serve(settings: Settings, main: MainJob, *, host: str, port: int,
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # ours: one line per job run
+    if "CQF_LOG_LEVEL" not in os.environ:  # a long-running job logs one line per job run
+        logging.getLogger().setLevel(logging.INFO)
     main.start()
     if on_ready:
         on_ready()
@@ -280,112 +315,10 @@ def serve(settings: Settings, main: MainJob, *, host: str, port: int,
         os._exit(0)
 
 
-def register(app: Any) -> None:
-    """Add collect, run, demo, jobs and status to the ``cqf`` command."""
-
-    @app.command("collect")
-    def collect_command(
-        source: Annotated[str | None, typer.Argument(
-            help="twitter, facebook or douyin (the watch folder); default: every enabled one",
-            show_default=False)] = None,
-        config: ConfigOption = None,
-    ) -> None:
-        """Run the collectors once now; exit 1 if one failed."""
-        from moderation.pipeline import collect_source, import_watch_folder
-
-        settings = load(config)
-        engine = open_database(settings)
-        names = [source] if source else [n for n in (*LIVE_SOURCES, "douyin")
-                                         if getattr(settings.sources, n).enabled]
-        failed = False
-        for name in names:
-            if name == "douyin":
-                summary = import_watch_folder(engine=engine, settings=settings)
-            else:
-                summary = collect_source(name, engine=engine, settings=settings)
-            failed = failed or bool(summary.error)
-            out = err_console if summary.error or summary.skipped else console
-            out.print(summary.line(), markup=False, highlight=False)
-        if not names:
-            console.print("no source is enabled in the config")
-        raise typer.Exit(1 if failed else 0)
-
-    @app.command("run")
-    def run_command(
-        host: Annotated[str | None, typer.Option(help="default: web.host")] = None,
-        port: Annotated[int | None, typer.Option(help="default: web.port")] = None,
-        config: ConfigOption = None,
-    ) -> None:
-        """The main job: migrations, the scheduler (if this process leads) and the web app."""
-        settings = load(config)
-        engine = open_database(settings)
-        main = MainJob(settings, engine)
-        claim_sqlite_leadership(main)
-        host, port = host or settings.web.host, port or settings.web.port
-        serve(settings, main, host=host, port=port,
-              on_ready=lambda: console.print(f"cqf running on http://{host}:{port}/ "
-                                             "(Ctrl+C stops)", markup=False))
-
-    @app.command("demo")
-    def demo_command(
-        dir: Annotated[Path, typer.Option("--dir", help="working folder")] = Path("cqf-demo"),
-        host: Annotated[str, typer.Option()] = "127.0.0.1",
-        port: Annotated[int, typer.Option()] = 8000,
-        serve_: Annotated[bool, typer.Option("--serve/--no-serve",
-                                             help="start the main job and web app")] = True,
-        config: ConfigOption = None,
-    ) -> None:
-        """A fresh demo: sample data imported and checked, demo users, main job and web app."""
-        from moderation.demo import prepare_demo
-
-        settings, engine, main, users = prepare_demo(dir, claim=claim_sqlite_leadership,
-                                                     template=config)
-        console.print(f"demo database: {settings.database.url}", markup=False)
-        for user, role, password in users:
-            console.print(f"demo {role}: user {user} password {password}", markup=False,
-                          highlight=False)
-        if not serve_:
-            main.leadership.release()
-            return
-        url = f"http://{host}:{port}/"
-        serve(settings, main, host=host, port=port, on_ready=lambda: console.print(
-            f"open {url}moderation and log in as a demo user above (Ctrl+C stops)",
-            markup=False))
-
-    @app.command("jobs")
-    def jobs_command(config: ConfigOption = None) -> None:
-        """The configured jobs and their next run times (campaign time zone)."""
-        from rich.table import Table
-
-        from moderation.operations import list_jobs
-
-        settings = load(config)
-        engine = open_database(settings)
-        table = Table("job", "what", "schedule", "next run")
-        for row in list_jobs(settings, engine):
-            table.add_row(row["id"], row["name"], row["schedule"], row["next_run"])
-        console.print(table)
-
-    @app.command("status")
-    def status_command(
-        format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
-        config: ConfigOption = None,
-    ) -> None:
-        """Per source: enabled, last success, last error, next run, cursor, token; the queue."""
-        from moderation.operations import print_status, status_report
-
-        settings = load(config)
-        report = status_report(engine=open_database(settings), settings=settings)
-        if format == "json":
-            sys.stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-            return
-        print_status(report, console)
-
-
 def claim_sqlite_leadership(main: MainJob) -> None:
     """On SQLite only one scheduler may run per file: refuse to start a second one."""
-    from normalize.errors import CqfError
-    from store.leader import lock_holder
+    from cqfriends.errors import CqfError
+    from cqfriends.store.leader import lock_holder
 
     if main.engine.dialect.name != "sqlite" or main.leadership.try_acquire():
         return

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,9 +19,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from normalize.errors import ConfigError
+from cqfriends.errors import ConfigError
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent / "config.yaml"
+# The bundled config.yaml (package data).  Its relative paths (the SQLite file, the
+# watch folder, the site and LED folders) are taken from the current folder, since
+# the installed package's own folder is no place to write.
+DEFAULT_CONFIG: Traversable = files("cqfriends") / "config.yaml"
 
 
 class Strict(BaseModel):
@@ -196,29 +201,35 @@ class Settings(Strict):
 def load_settings(
     path: str | Path | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
-    """Read config.yaml (``path``, else $CQF_CONFIG, else the bundled one) and the environment."""
+    """Read config.yaml (``path``, else $CQF_CONFIG, else the bundled one) and the environment.
+
+    Relative paths in a config file are relative to its folder; in the bundled one,
+    to the current folder.
+    """
     environ = os.environ if environ is None else environ
-    path = Path(path or environ.get("CQF_CONFIG") or DEFAULT_CONFIG)
+    chosen = path or environ.get("CQF_CONFIG")
+    source: Path | Traversable = Path(chosen) if chosen else DEFAULT_CONFIG
+    base = Path(chosen).parent if chosen else Path.cwd()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
     except OSError as e:
-        raise ConfigError([f"{path}: cannot read ({e.strerror})"]) from e
+        raise ConfigError([f"{source}: cannot read ({e.strerror})"]) from e
     except yaml.YAMLError as e:
-        raise ConfigError([f"{path}: not valid YAML: {e}"]) from e
+        raise ConfigError([f"{source}: not valid YAML: {e}"]) from e
     if not isinstance(data, dict):
-        raise ConfigError([f"{path}: the top level must be a mapping"])
+        raise ConfigError([f"{source}: the top level must be a mapping"])
     problems: list[str] = []
     data = _resolve_env(data, environ, "", problems)
     if url := environ.get("CQF_DATABASE_URL"):
         data.setdefault("database", {})["url"] = url
-    data["config_path"] = str(path)
+    data["config_path"] = str(source)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as e:
         problems += [f"{_key_path(err['loc'])}: {err['msg']}" for err in e.errors()]
     if problems:
-        raise ConfigError([f"{path}: {p}" for p in problems])
-    return _relative_to(settings, path.parent)
+        raise ConfigError([f"{source}: {p}" for p in problems])
+    return _relative_to(settings, base)
 
 
 def _resolve_env(node: Any, environ: Mapping[str, str], where: str, problems: list[str]) -> Any:

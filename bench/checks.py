@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # not bench/: its modules must not shadow the stdlib (queue.py)
 
 from bench.checks_corpus import Corpus  # noqa: E402
-from moderation.checks.runner import run_checks  # noqa: E402
-from settings import load_settings  # noqa: E402
-from store.db import get_engine, migrate, session_scope  # noqa: E402
-from store.posts import iter_batches, list_posts, upsert_posts  # noqa: E402
+from cqfriends.moderation.checks.runner import run_checks  # noqa: E402
+from cqfriends.settings import load_settings  # noqa: E402
+from cqfriends.store.db import get_engine, migrate, session_scope  # noqa: E402
+from cqfriends.store.posts import iter_batches, list_posts, upsert_posts  # noqa: E402
 
 LINKED = re.compile(r"earlier (\S+:\S+)")
 

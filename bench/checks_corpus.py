@@ -12,7 +12,7 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from normalize.post import Author, Media, Metrics, Post
+from cqfriends.normalize.post import Author, Media, Metrics, Post
 
 WORDS = {
     "en": ("river bridge night lights hotpot spicy noodles morning walk mountain city cable car "

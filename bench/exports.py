@@ -33,11 +33,11 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from normalize.post import Author, Media, Metrics, Post  # noqa: E402
-from store.db import get_engine, migrate, session_scope  # noqa: E402
-from store.models import PostRow  # noqa: E402
-from store.posts import iter_batches, upsert_posts  # noqa: E402
-from store.tokens import create_token  # noqa: E402
+from cqfriends.normalize.post import Author, Media, Metrics, Post  # noqa: E402
+from cqfriends.store.db import get_engine, migrate, session_scope  # noqa: E402
+from cqfriends.store.models import PostRow  # noqa: E402
+from cqfriends.store.posts import iter_batches, upsert_posts  # noqa: E402
+from cqfriends.store.tokens import create_token  # noqa: E402
 
 SECTIONS = ("mobile", "professional", "short-video")
 START = datetime(2026, 9, 1, tzinfo=UTC)
@@ -88,8 +88,8 @@ def write_config(folder: Path, url: str) -> Path:
 
 
 def bench_site(config: Path) -> None:
-    from export.site import build_site
-    from settings import load_settings
+    from cqfriends.export.site import build_site
+    from cqfriends.settings import load_settings
 
     settings = load_settings(config, {})
     engine = get_engine(settings.database.url)
@@ -102,8 +102,8 @@ def bench_site(config: Path) -> None:
 
 def app_factory():  # type: ignore[no-untyped-def]
     """For ``uvicorn --factory``: the app on $CQF_CONFIG."""
-    from settings import load_settings
-    from web.app import create_app
+    from cqfriends.settings import load_settings
+    from cqfriends.web.app import create_app
 
     logging_off()
     return create_app(load_settings(os.environ["CQF_CONFIG"]))

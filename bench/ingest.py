@@ -20,9 +20,9 @@ from pathlib import Path
 # Not bench/ itself: its queue.py would shadow the standard library module.
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from normalize.post import NormalizeOptions, RawRecord  # noqa: E402
-from store.db import get_engine, migrate  # noqa: E402
-from store.ingest import ingest_records  # noqa: E402
+from cqfriends.normalize.post import NormalizeOptions, RawRecord  # noqa: E402
+from cqfriends.store.db import get_engine, migrate  # noqa: E402
+from cqfriends.store.ingest import ingest_records  # noqa: E402
 
 LANGS = ["en", "fr", "es", "ru", "ja", "de", "ko", "ar", "und"]
 START = datetime(2026, 9, 1, tzinfo=UTC)

@@ -18,9 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # not bench/: its modules must not shadow the stdlib (queue.py)
 
-from moderation.checks import language  # noqa: E402
-from moderation.checks.text import language_text  # noqa: E402
-from settings import load_settings  # noqa: E402
+from cqfriends.moderation.checks import language  # noqa: E402
+from cqfriends.moderation.checks.text import language_text  # noqa: E402
+from cqfriends.settings import load_settings  # noqa: E402
 
 
 def evaluate(lines: list[str], expected: str, *, pool: object, opts: object

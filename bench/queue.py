@@ -42,8 +42,8 @@ from typing import Any  # noqa: E402
 
 import sqlalchemy as sa  # noqa: E402
 
-from settings import load_settings  # noqa: E402
-from store.db import get_engine, migrate  # noqa: E402
+from cqfriends.settings import load_settings  # noqa: E402
+from cqfriends.store.db import get_engine, migrate  # noqa: E402
 
 SOURCES = ("twitter", "facebook", "instagram", "douyin")
 LANGS = ("en", "zh", "fr", "ru", "es", "ja")
@@ -169,9 +169,9 @@ def report(name: str, times: list[float]) -> str:
 
 
 def measure(url: str, runs: int) -> list[str]:
-    from moderation.queue import claim_batch
-    from moderation.users import create_user
-    from normalize.errors import Conflict
+    from cqfriends.errors import Conflict
+    from cqfriends.moderation.queue import claim_batch
+    from cqfriends.store.users import create_user
 
     settings = load_settings(None, {"CQF_DATABASE_URL": url, "CQF_SECRET_KEY": "bench"})
     engine = get_engine(url)
@@ -199,7 +199,7 @@ def pages(settings: Any) -> Callable[[str], Callable[[int], float]]:
     """Page loads by 20 logged-in moderators in turn, timed inside the server."""
     from fastapi.testclient import TestClient
 
-    from web.app import create_app
+    from cqfriends.web.app import create_app
 
     server = ServerTimer(create_app(settings))
     clients = []

@@ -10,7 +10,7 @@ import importlib
 from dataclasses import dataclass
 from types import ModuleType
 
-from normalize.errors import ConfigError
+from cqfriends.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -24,8 +24,8 @@ class Collector:
 
 
 LIVE = {
-    "twitter": Collector("twitter", "collectors.twitter", "bearer_token"),
-    "facebook": Collector("facebook", "collectors.facebook", "access_token"),
+    "twitter": Collector("twitter", "cqfriends.collectors.twitter", "bearer_token"),
+    "facebook": Collector("facebook", "cqfriends.collectors.facebook", "access_token"),
 }
 
 

@@ -30,10 +30,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from collectors.files import BAD, read_json_pages
-from normalize.douyin import map_headers
-from normalize.errors import BadInput
-from normalize.post import RawRecord
+from cqfriends.collectors.files import BAD, read_json_pages
+from cqfriends.errors import BadInput
+from cqfriends.normalize.douyin import map_headers
+from cqfriends.normalize.post import RawRecord
 
 log = logging.getLogger(__name__)
 

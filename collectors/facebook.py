@@ -40,10 +40,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import facebook  # type: ignore[import-untyped]
 import requests
 
-from normalize.errors import AuthError, CollectorError, ConfigError, RateLimited
-from normalize.facebook import parse_time
-from normalize.post import RawRecord
-from settings import FacebookSource
+from cqfriends.errors import AuthError, CollectorError, ConfigError, RateLimited
+from cqfriends.normalize.facebook import parse_time
+from cqfriends.normalize.post import RawRecord
+from cqfriends.settings import FacebookSource
 
 log = logging.getLogger(__name__)
 

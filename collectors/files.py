@@ -31,8 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from normalize.errors import BadInput
-from normalize.post import RawRecord
+from cqfriends.errors import BadInput
+from cqfriends.normalize.post import RawRecord
 
 log = logging.getLogger(__name__)
 

@@ -26,9 +26,9 @@ from typing import Any
 import requests
 import tweepy
 
-from normalize.errors import AuthError, CollectorError, ConfigError, RateLimited
-from normalize.post import RawRecord
-from settings import TwitterSource
+from cqfriends.errors import AuthError, CollectorError, ConfigError, RateLimited
+from cqfriends.normalize.post import RawRecord
+from cqfriends.settings import TwitterSource
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from cli import ConfigOption, console, err_console, load, open_database
+from cqfriends.cli import ConfigOption, console, err_console, load, open_database
 
 export_app = typer.Typer(no_args_is_help=True, help="Theme page, feeds and LED playlist.")
 tokens_app = typer.Typer(no_args_is_help=True, help="Read tokens for /api/v1 and /feeds.")
@@ -34,7 +34,7 @@ class ReportFormat(StrEnum):
 def site_command(directory: Annotated[Path, typer.Argument(help="where the site is published")],
                  config: ConfigOption = None) -> None:
     """Build the static theme page into DIR (published atomically; unchanged files kept)."""
-    from export.site import build_site
+    from cqfriends.export.site import build_site
 
     settings = load(config)
     result = build_site(engine=open_database(settings), settings=settings, out_dir=directory)
@@ -48,9 +48,9 @@ def site_command(directory: Annotated[Path, typer.Argument(help="where the site 
 def feed_command(format: Annotated[FeedFormat, typer.Option("--format")] = FeedFormat.jsonfeed,
                  config: ConfigOption = None) -> None:
     """Write every approved post to stdout as JSON, JSON Feed 1.1, Atom or CSV."""
-    from export import feeds
-    from store.db import session_scope
-    from store.exports import iter_approved
+    from cqfriends.export import feeds
+    from cqfriends.store.db import session_scope
+    from cqfriends.store.exports import iter_approved
 
     settings = load(config)
     engine = open_database(settings)
@@ -70,7 +70,7 @@ def feed_command(format: Annotated[FeedFormat, typer.Option("--format")] = FeedF
 def led_command(directory: Annotated[Path, typer.Argument(help="folder for playlist.json")],
                 config: ConfigOption = None) -> None:
     """Write the LED playlist.json and the full-screen signage page into DIR."""
-    from export.led import write_led
+    from cqfriends.export.led import write_led
 
     settings = load(config)
     result = write_led(engine=open_database(settings), settings=settings, out_dir=directory)
@@ -86,9 +86,9 @@ def report_command(
     config: ConfigOption = None,
 ) -> None:
     """Campaign summary: totals, per day and per platform, top works, languages."""
-    from export.report_formats import print_report_table, write_report_csv
-    from export.reports import build_report
-    from store.db import session_scope
+    from cqfriends.export.report_formats import print_report_table, write_report_csv
+    from cqfriends.export.reports import build_report
+    from cqfriends.store.db import session_scope
 
     settings = load(config)
     with session_scope(open_database(settings)) as session:
@@ -110,7 +110,7 @@ def draw_command(
     config: ConfigOption = None,
 ) -> None:
     """Draw souvenir winners among distinct authors of approved works (reproducible)."""
-    from export.draw import run_draw
+    from cqfriends.export.draw import run_draw
 
     settings = load(config)
     result = run_draw(engine=open_database(settings), settings=settings, n=n, seed=seed,
@@ -128,8 +128,8 @@ def draw_command(
 def tokens_create(name: Annotated[str, typer.Option("--name", help="who the token is for")],
                   config: ConfigOption = None) -> None:
     """Create a read token; it is printed once, alone on the last line."""
-    from store.db import session_scope
-    from store.tokens import create_token
+    from cqfriends.store.db import session_scope
+    from cqfriends.store.tokens import create_token
 
     settings = load(config)
     with session_scope(open_database(settings), write=True) as session:
@@ -143,8 +143,8 @@ def tokens_create(name: Annotated[str, typer.Option("--name", help="who the toke
 @tokens_app.command("revoke")
 def tokens_revoke(name: str, config: ConfigOption = None) -> None:
     """Revoke the token NAME (requests with it get 401 from then on)."""
-    from store.db import session_scope
-    from store.tokens import revoke_token
+    from cqfriends.store.db import session_scope
+    from cqfriends.store.tokens import revoke_token
 
     settings = load(config)
     with session_scope(open_database(settings), write=True) as session:
@@ -157,8 +157,8 @@ def tokens_list(config: ConfigOption = None) -> None:
     """Token names, when they were created, last used and revoked (never the tokens)."""
     from rich.table import Table
 
-    from store.db import session_scope
-    from store.tokens import list_tokens
+    from cqfriends.store.db import session_scope
+    from cqfriends.store.tokens import list_tokens
 
     settings = load(config)
     table = Table("name", "created", "last used", "revoked")

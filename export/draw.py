@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from normalize.errors import BadInput
-from settings import Settings
-from store.audit import add_audit_entry
-from store.db import session_scope
-from store.exports import approved_authors
+from cqfriends.errors import BadInput
+from cqfriends.settings import Settings
+from cqfriends.store.audit import add_audit_entry
+from cqfriends.store.db import session_scope
+from cqfriends.store.exports import approved_authors
 
 
 def ticket(seed: str, entry: str) -> str:

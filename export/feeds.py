@@ -19,10 +19,10 @@ from xml.sax.saxutils import quoteattr
 
 from markupsafe import escape
 
-from export.present import author_label, cut, public_post, safe_media, safe_url
-from settings import Settings
-from store.exports import ExportedPost
-from store.models import utcnow
+from cqfriends.export.present import author_label, cut, public_post, safe_media, safe_url
+from cqfriends.settings import Settings
+from cqfriends.store.exports import ExportedPost
+from cqfriends.store.models import utcnow
 
 JSONFEED_VERSION = "https://jsonfeed.org/version/1.1"
 CSV_COLUMNS = ("key", "source", "url", "author_name", "author_handle", "author_url", "text",

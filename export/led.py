@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from export.present import PLATFORMS, cut, safe_media
-from export.templating import render
-from settings import Settings
-from store.db import session_scope
-from store.exports import ExportedPost, PostFilter, consented_authors, iter_approved
+from cqfriends.export.present import PLATFORMS, cut, safe_media
+from cqfriends.export.templating import render
+from cqfriends.settings import Settings
+from cqfriends.store.db import session_scope
+from cqfriends.store.exports import ExportedPost, PostFilter, consented_authors, iter_approved
 
 PLAYLIST = "playlist.json"
 SIGNAGE = "index.html"

@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from store.exports import ExportedPost
-from store.models import PostRow
-from store.posts import post_public_dict
+from cqfriends.store.exports import ExportedPost
+from cqfriends.store.models import PostRow
+from cqfriends.store.posts import post_public_dict
 
 PLATFORMS = {"twitter": "X (Twitter)", "facebook": "Facebook", "instagram": "Instagram",
              "douyin": "Douyin"}

@@ -7,8 +7,8 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from export.feeds import csv_cell
-from store.reports import METRICS
+from cqfriends.export.feeds import csv_cell
+from cqfriends.store.reports import METRICS
 
 ROW_COLUMNS = ("posts", "authors", "approved", "rejected", "pending", "removed", *METRICS)
 

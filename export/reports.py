@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from export.present import cut, safe_url
-from settings import Settings
-from store.reports import METRICS, iter_metric_growth, iter_report_posts, load_post_texts
+from cqfriends.export.present import cut, safe_url
+from cqfriends.settings import Settings
+from cqfriends.store.reports import METRICS, iter_metric_growth, iter_report_posts, load_post_texts
 
 COUNTS = ("posts", "authors", "approved", "rejected", "pending", "removed")
 PENDING = ("collected", "pending")

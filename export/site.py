@@ -10,12 +10,12 @@ from typing import Any
 from markupsafe import Markup, escape
 from sqlalchemy.engine import Engine
 
-from export.present import work_view
-from export.publish import Publisher, PublishResult
-from export.templating import STATIC, get_environment, render
-from settings import Settings
-from store.db import session_scope
-from store.exports import iter_approved_rows
+from cqfriends.export.present import work_view
+from cqfriends.export.publish import Publisher, PublishResult
+from cqfriends.export.templating import STATIC, get_environment, render
+from cqfriends.settings import Settings
+from cqfriends.store.db import session_scope
+from cqfriends.store.exports import iter_approved_rows
 
 log = logging.getLogger(__name__)
 INDEX_PER_SECTION = 8

@@ -9,10 +9,10 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.engine import Engine
 
-from normalize.errors import BadInput
-from store.audit import CSV_COLUMNS, AuditFilter, audit_csv_row, list_audit
-from store.db import session_scope
-from store.models import AuditEntry
+from cqfriends.errors import BadInput
+from cqfriends.store.audit import CSV_COLUMNS, AuditFilter, audit_csv_row, list_audit
+from cqfriends.store.db import session_scope
+from cqfriends.store.models import AuditEntry
 
 CSV_BATCH = 1000
 

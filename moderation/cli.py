@@ -1,9 +1,8 @@
-"""``cqf queue``, ``cqf decide``, ``cqf audit``, ``cqf users``: the console from a shell."""
+"""``cqf queue``, ``cqf decide``, ``cqf audit``: the console from a shell."""
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from enum import StrEnum
 from typing import Annotated
@@ -11,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from cli import ConfigOption, Format
+from cqfriends.cli import ConfigOption, Format
 
 AsUser = Annotated[str, typer.Option("--as", help="The user deciding (must exist).",
                                      show_default=False)]
@@ -34,15 +33,10 @@ class Action(StrEnum):
 
 def register(app: typer.Typer) -> None:
     queue_app = typer.Typer(help="The moderation queue.", no_args_is_help=True)
-    users_app = typer.Typer(help="Console users and roles.", no_args_is_help=True)
     app.add_typer(queue_app, name="queue")
-    app.add_typer(users_app, name="users")
     queue_app.command("next")(queue_next)
     app.command("decide")(decide_command)
     app.command("audit")(audit_command)
-    users_app.command("add")(users_add)
-    users_app.command("list")(users_list)
-    users_app.command("passwd")(users_passwd)
 
 
 def queue_next(
@@ -51,10 +45,10 @@ def queue_next(
     config: ConfigOption = None,
 ) -> None:
     """Claim up to N pending posts for USER and print them (each line has the post's key)."""
-    from cli import console, load, open_database
-    from moderation.queue import claim_batch
-    from moderation.users import find_user
-    from store.posts import post_public_dict
+    from cqfriends.cli import console, load, open_database
+    from cqfriends.moderation.queue import claim_batch
+    from cqfriends.store.posts import post_public_dict
+    from cqfriends.store.users import find_user
 
     settings = load(config)
     engine = open_database(settings)
@@ -92,9 +86,9 @@ def decide_command(
     config: ConfigOption = None,
 ) -> None:
     """Decide one post: approve, reject, takedown, feature, unfeature, release; or undo."""
-    from cli import console, load, open_database
-    from moderation.decisions import Decision, decide, release, undo_last
-    from moderation.users import find_user
+    from cqfriends.cli import console, load, open_database
+    from cqfriends.moderation.decisions import Decision, decide, release, undo_last
+    from cqfriends.store.users import find_user
 
     settings = load(config)
     engine = open_database(settings)
@@ -125,8 +119,8 @@ def audit_command(
     config: ConfigOption = None,
 ) -> None:
     """Print the audit log, newest first."""
-    from cli import console, load, open_database
-    from moderation.audit import audit_csv_lines, audit_page, parse_audit_filter
+    from cqfriends.cli import console, load, open_database
+    from cqfriends.moderation.audit import audit_csv_lines, audit_page, parse_audit_filter
 
     settings = load(config)
     engine = open_database(settings)
@@ -144,52 +138,3 @@ def audit_command(
                       escape(e.post_key or ""), escape(e.section or ""), escape(e.reason or ""),
                       f"{e.previous_status or ''} → {e.new_status or ''}")
     console.print(table)
-
-
-def _password(env: str | None, confirm: bool = True) -> str:
-    if env:
-        value = os.environ.get(env)
-        if not value:
-            from normalize.errors import BadInput
-            raise BadInput(f"environment variable {env} is not set")
-        return value
-    return typer.prompt("password", hide_input=True, confirmation_prompt=confirm)
-
-
-PasswordEnv = Annotated[str | None, typer.Option(
-    "--password-env", help="Read the password from this environment variable (else a prompt).")]
-
-
-def users_add(name: str, role: Annotated[str, typer.Option("--role", help=(
-        "admin, moderator, manager or webteam"))], password_env: PasswordEnv = None,
-              config: ConfigOption = None) -> None:
-    """Add a user."""
-    from cli import console, load, open_database
-    from moderation.users import create_user, validate_new_user
-
-    settings = load(config)
-    engine = open_database(settings)
-    validate_new_user(name, role, "x" * 64)  # name and role before asking for a password
-    create_user(engine=engine, username=name, role=role, password=_password(password_env))
-    console.print(f"added {escape(name)} ({role})", highlight=False)
-
-
-def users_list(config: ConfigOption = None) -> None:
-    """List users and roles (tab-separated: name, role, state)."""
-    from cli import load, open_database
-    from moderation.users import all_users
-
-    engine = open_database(load(config))
-    for user in all_users(engine=engine):
-        state = "disabled" if user.disabled else "active"
-        typer.echo(f"{user.username}\t{user.role}\t{state}")
-
-
-def users_passwd(name: str, password_env: PasswordEnv = None, config: ConfigOption = None) -> None:
-    """Set a user's password (ends their sessions)."""
-    from cli import console, load, open_database
-    from moderation.users import set_user_password
-
-    engine = open_database(load(config))
-    set_user_password(engine=engine, username=name, password=_password(password_env))
-    console.print(f"password of {escape(name)} changed", highlight=False)

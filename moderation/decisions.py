@@ -17,13 +17,13 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from moderation.queue import forget_counts
-from normalize.errors import BadInput, Conflict, CqfError, Forbidden, NotFound
-from settings import Settings
-from store.audit import add_audit_entry, last_decision_by
-from store.db import session_scope
-from store.models import PostRow, User, utcnow
-from store.queue import lock_post, release_claims
+from cqfriends.errors import BadInput, Conflict, CqfError, Forbidden, NotFound
+from cqfriends.moderation.queue import forget_counts
+from cqfriends.settings import Settings
+from cqfriends.store.audit import add_audit_entry, last_decision_by
+from cqfriends.store.db import session_scope
+from cqfriends.store.models import PostRow, User, utcnow
+from cqfriends.store.queue import lock_post, release_claims
 
 log = logging.getLogger(__name__)
 ACTIONS = ("approve", "reject", "feature", "unfeature", "takedown")

@@ -14,13 +14,13 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from normalize.errors import NotFound
-from settings import Settings
-from store.audit import post_history
-from store.db import session_scope
-from store.models import AuditEntry, PostRow, User, utcnow
-from store.posts import get_post
-from store.queue import (
+from cqfriends.errors import NotFound
+from cqfriends.settings import Settings
+from cqfriends.store.audit import post_history
+from cqfriends.store.db import session_scope
+from cqfriends.store.models import AuditEntry, PostRow, User, utcnow
+from cqfriends.store.posts import get_post
+from cqfriends.store.queue import (
     QueueFilter,
     author_history,
     claim_posts,

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from normalize.post import Batch, NormalizeOptions, RawRecord
+from cqfriends.normalize.post import Batch, NormalizeOptions, RawRecord
 
 
 def normalize_record(record: RawRecord, options: NormalizeOptions) -> Batch:
     """Dispatch a collector's record to its platform's normalizer."""
     if record.source == "twitter":
-        from normalize import twitter
+        from cqfriends.normalize import twitter
         return twitter.normalize_page(record, options)
     if record.source == "facebook":
-        from normalize import facebook
+        from cqfriends.normalize import facebook
         return facebook.normalize_page(record, options)
     if record.source == "douyin":
-        from normalize import douyin
+        from cqfriends.normalize import douyin
         return douyin.normalize_item(record, options)
     raise ValueError(f"no normalizer for source {record.source!r}")

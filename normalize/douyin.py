@@ -23,8 +23,16 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from normalize.errors import BadInput, ConfigError, NormalizeError
-from normalize.post import Author, Batch, Media, Metrics, NormalizeOptions, Post, RawRecord
+from cqfriends.errors import BadInput, ConfigError, NormalizeError
+from cqfriends.normalize.post import (
+    Author,
+    Batch,
+    Media,
+    Metrics,
+    NormalizeOptions,
+    Post,
+    RawRecord,
+)
 
 SOURCE = "douyin"
 VIDEO_URL = "https://www.douyin.com/video/{}"

@@ -14,8 +14,16 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
-from normalize.errors import BadInput, NormalizeError
-from normalize.post import Author, Batch, Media, Metrics, NormalizeOptions, Post, RawRecord
+from cqfriends.errors import BadInput, NormalizeError
+from cqfriends.normalize.post import (
+    Author,
+    Batch,
+    Media,
+    Metrics,
+    NormalizeOptions,
+    Post,
+    RawRecord,
+)
 
 IG_MEDIA_TYPES = {"IMAGE", "VIDEO", "CAROUSEL_ALBUM"}
 IG_ONLY_FIELDS = ("caption", "like_count", "comments_count", "media_url", "timestamp")

@@ -18,8 +18,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from normalize.errors import BadInput, NormalizeError
-from normalize.post import Author, Batch, Media, Metrics, NormalizeOptions, Post, RawRecord
+from cqfriends.errors import BadInput, NormalizeError
+from cqfriends.normalize.post import (
+    Author,
+    Batch,
+    Media,
+    Metrics,
+    NormalizeOptions,
+    Post,
+    RawRecord,
+)
 
 SOURCE = "twitter"
 NO_LANGUAGE = frozenset({"und", "qme", "qht", "qam", "zxx", "art"})

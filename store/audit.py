@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from store.models import AuditEntry, PostRow, utcnow
+from cqfriends.store.models import AuditEntry, PostRow, utcnow
 
 
 def add_audit_entry(

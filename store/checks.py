@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from store.models import DedupKey, LangCache, PostRow
+from cqfriends.store.models import DedupKey, LangCache, PostRow
 
 CHUNK = 500
 CHECK_COLUMNS = ("id", "source", "source_id", "author_id", "author_name", "author_handle", "text",

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from pathlib import Path
+from importlib.resources import files
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 log = logging.getLogger(__name__)
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS = "cqfriends.store:migrations"  # Alembic's package-resource form (package data)
 
 
 def normalize_url(url: str) -> str:
@@ -84,17 +87,59 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", MIGRATIONS)
     config.set_main_option("sqlalchemy.url", normalize_url(url).replace("%", "%%"))
     return config
 
 
 def migrate(url: str) -> None:
-    """Create or upgrade the database to the newest schema (idempotent)."""
+    """Create or upgrade the database to the newest schema (idempotent).
+
+    A database already at the newest revision costs one query: Alembic (slow to
+    import) is loaded only when there is something to do, and only then logs.
+    """
     engine = get_engine(url)
+    if current_revision(engine) == head_revision():
+        return
+    from alembic import command
+
     with engine.begin() as conn:
         config = alembic_config(url)
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
-    log.info("database at the newest schema")
+    log.info("database upgraded to schema %s", head_revision())
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision Alembic recorded (None: a new or unreadable database)."""
+    try:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    except sa.exc.DBAPIError:
+        return None
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str:
+    """The newest migration's revision, read from the migration files themselves.
+
+    tests/store/test_db.py checks it against Alembic's own idea of the head.
+    """
+    revisions, parents = set(), set()
+    for entry in (files("cqfriends.store.migrations") / "versions").iterdir():
+        if not entry.name.endswith(".py"):
+            continue
+        text = entry.read_text(encoding="utf-8")
+        revision = re.search(r'^revision\s*=\s*["\']([^"\']+)', text, re.M)
+        parent = re.search(r'^down_revision\s*=\s*["\']([^"\']+)', text, re.M)
+        if revision:
+            revisions.add(revision.group(1))
+        if parent:
+            parents.add(parent.group(1))
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise RuntimeError(f"the migrations have {len(heads)} heads: {sorted(heads)}")
+    return heads.pop()

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from store.models import AuthorConsent, PostRow
+from cqfriends.store.models import AuthorConsent, PostRow
 
 EXPORTED_STATUS = "approved"
 

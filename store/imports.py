@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from store.models import ImportedFile, utcnow
+from cqfriends.store.models import ImportedFile, utcnow
 
 
 def record_import(

@@ -15,12 +15,12 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from normalize import normalize_record
-from normalize.errors import BadInput, NormalizeError
-from normalize.post import NormalizeOptions, Post, RawRecord
-from store.db import session_scope
-from store.posts import UpsertResult, upsert_posts
-from store.sources import save_cursor
+from cqfriends.errors import BadInput, NormalizeError
+from cqfriends.normalize import normalize_record
+from cqfriends.normalize.post import NormalizeOptions, Post, RawRecord
+from cqfriends.store.db import session_scope
+from cqfriends.store.posts import UpsertResult, upsert_posts
+from cqfriends.store.sources import save_cursor
 
 log = logging.getLogger(__name__)
 MAX_ERRORS_KEPT = 1000  # a summary of a hopeless file should not itself eat memory

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from store.models import SchedulerHeartbeat, utcnow
+from cqfriends.store.models import SchedulerHeartbeat, utcnow
 
 log = logging.getLogger(__name__)
 LOCK_KEY = 0x63_71_66_01  # "cqf" + 1: the advisory lock id of the scheduler

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from store.models import PostRow, utcnow
+from cqfriends.store.models import PostRow, utcnow
 
 log = logging.getLogger(__name__)
 

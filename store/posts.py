@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from normalize.post import Post
-from store.models import MetricSnapshot, PostRow, utcnow
+from cqfriends.normalize.post import Post
+from cqfriends.store.models import MetricSnapshot, PostRow, utcnow
 
 # Columns a later collection of the same post may refresh.  Moderation state
 # (status, section, flags, claims ...) is deliberately absent.

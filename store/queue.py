@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from store.models import PostRow
+from cqfriends.store.models import PostRow
 
 ENGAGEMENT = col(PostRow.likes) + col(PostRow.comments) + col(PostRow.shares)
 

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from store.models import MetricSnapshot, PostRow
+from cqfriends.store.models import MetricSnapshot, PostRow
 
 METRICS = ("likes", "comments", "shares", "views")
 # Posts folded into another one are the same work: they are not counted twice.

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from store.models import CollectorRun, SourceState, utcnow
+from cqfriends.store.models import CollectorRun, SourceState, utcnow
 
 ERROR_CHARS = 2000
 

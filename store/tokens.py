@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from normalize.errors import Conflict, NotFound
-from store.models import ApiToken, utcnow
+from cqfriends.errors import Conflict, NotFound
+from cqfriends.store.models import ApiToken, utcnow
 
 TOKEN_PREFIX = "cqf_"
 # last_used_at is written at most this often per token, so reads stay reads.

@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-import store.models  # noqa: F401
-from settings import Settings, load_settings
-from store.db import get_engine, migrate
+import cqfriends.store.models  # noqa: F401
+from cqfriends.settings import Settings, load_settings
+from cqfriends.store.db import get_engine, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

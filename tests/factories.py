@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from itertools import count
 from typing import Any
 
-from normalize.post import Author, Media, Metrics, Post
+from cqfriends.normalize.post import Author, Media, Metrics, Post
 
 _ids = count(1)
 CREATED = datetime(2026, 10, 3, 12, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli import get_app
+from cqfriends.cli import get_app
 
 SAMPLES = Path(__file__).resolve().parent.parent / "collectors" / "samples"
 POST_KEYS = {"key", "source", "source_id", "url", "author_name", "author_handle", "text", "lang",

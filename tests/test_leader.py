@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from store.db import get_engine, session_scope
-from store.leader import Leadership, beat, is_fresh, read_beat
-from store.models import utcnow
+from cqfriends.store.db import get_engine, session_scope
+from cqfriends.store.leader import Leadership, beat, is_fresh, read_beat
+from cqfriends.store.models import utcnow
 from tests.conftest import ROOT
 from tests.processes import CQF, free_port, wait_for
 

@@ -19,11 +19,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from cli import get_app
-from scheduler import JOB_DEFAULTS, build_jobs, build_scheduler, logged
-from settings import Settings
-from store.db import get_engine
-from store.models import SourceState
+from cqfriends.cli import get_app
+from cqfriends.scheduler import JOB_DEFAULTS, build_jobs, build_scheduler, logged
+from cqfriends.settings import Settings
+from cqfriends.store.db import get_engine
+from cqfriends.store.models import SourceState
 from tests.conftest import ROOT
 from tests.processes import free_port, wait_for
 
@@ -81,11 +81,11 @@ def test_a_job_run_logs_one_line_and_never_raises(settings, caplog):
     configured = with_sources(settings, twitter=False, facebook=False)
     spec = next(j for j in build_jobs(configured, get_engine(settings.database.url))
                 if j.id == "watch:douyin")
-    caplog.set_level("INFO", logger="scheduler")
+    caplog.set_level("INFO", logger="cqfriends.scheduler")
     logged(spec)()
     boom = type(spec)("boom", "fails", spec.trigger, lambda: 1 / 0)
     logged(boom)()
-    lines = [r.getMessage() for r in caplog.records if r.name == "scheduler"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "cqfriends.scheduler"]
     assert lines[0].startswith("job watch:douyin: douyin: fetched 0")
     assert lines[1].startswith("job boom failed")
 
@@ -125,14 +125,14 @@ FAKE_RUN = textwrap.dedent('''
     import sys, time
     from datetime import UTC, datetime
     sys.path.insert(0, {root!r})
-    import collectors.twitter
-    from cli import main  # noqa: F401 - the cqf logging setup below
+    import cqfriends.collectors.twitter
+    from cqfriends.cli import main  # noqa: F401 - the cqf logging setup below
     import logging
-    from normalize.post import RawRecord
+    from cqfriends.normalize.post import RawRecord
     from pydantic import SecretStr
-    from scheduler import MainJob, claim_sqlite_leadership, serve
-    from settings import load_settings
-    from store.db import get_engine, migrate
+    from cqfriends.scheduler import MainJob, claim_sqlite_leadership, serve
+    from cqfriends.settings import load_settings
+    from cqfriends.store.db import get_engine, migrate
 
     def page(n):
         ids = [str(1980000000000000000 + n * 10 + i) for i in range({per_page})]
@@ -151,7 +151,7 @@ FAKE_RUN = textwrap.dedent('''
             yield RawRecord(source="twitter", kind="search_page", data=page(n), origin="fake",
                             fetched_at=datetime.now(UTC), cursor_after={{"page": n}})
 
-    collectors.twitter.collect = fake_collect
+    cqfriends.collectors.twitter.collect = fake_collect
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     settings = load_settings({config!r}, {{"CQF_DATABASE_URL": {url!r}}})
     twitter = settings.sources.twitter.model_copy(
@@ -230,10 +230,10 @@ def test_stop_during_a_collection_loses_and_duplicates_nothing(tmp_path, sqlite_
 
 
 def test_maintenance_releases_expired_claims_only(engine):
-    from scheduler import run_maintenance
-    from store.db import session_scope
-    from store.models import PostRow, utcnow
-    from store.posts import upsert_posts
+    from cqfriends.scheduler import run_maintenance
+    from cqfriends.store.db import session_scope
+    from cqfriends.store.models import PostRow, utcnow
+    from cqfriends.store.posts import upsert_posts
     from tests.factories import make_post
 
     with session_scope(engine) as session:
@@ -278,8 +278,8 @@ NOW = datetime(2026, 10, 7, 12, 0, tzinfo=UTC)
     (None, None, "missing", None),
 ])
 def test_next_run_honours_reset_times_and_refused_tokens(state, last_start, token, expected):
-    from moderation.operations import next_run
-    from settings import TwitterSource
+    from cqfriends.jobs.status import next_run
+    from cqfriends.settings import TwitterSource
 
     cfg = TwitterSource(enabled=True)
     assert next_run(cfg, state, last_start, NOW, token) == expected
@@ -307,14 +307,14 @@ def record_export(*, engine, settings, out_dir) -> None:
 
 
 def test_exports_are_regenerated_only_when_posts_changed(settings):
-    from moderation.refresh import Exporter
-    from store.db import session_scope
-    from store.posts import upsert_posts
+    from cqfriends.jobs.exports import Exporter
+    from cqfriends.store.db import session_scope
+    from cqfriends.store.posts import upsert_posts
     from tests.factories import make_post
 
     engine = get_engine(settings.database.url)
     exporter = Exporter(settings, engine, [("tests.test_scheduler", "record_export", "site_dir"),
-                                           ("export.nothing_here", "build", "led_dir")])
+                                           ("cqfriends.export.nothing_here", "build", "led_dir")])
     assert exporter.names == ["test_scheduler"]  # a missing exporter is left out
     EXPORTED.clear()
     with session_scope(engine) as session:

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from normalize.errors import ConfigError
-from settings import Settings, load_settings
+from cqfriends.errors import ConfigError
+from cqfriends.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

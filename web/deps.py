@@ -9,12 +9,12 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
-from normalize.errors import Forbidden
-from settings import Settings
-from store.db import session_scope
-from store.models import User
-from store.users import get_user
-from web.security import password_fingerprint, read_session, verify_csrf
+from cqfriends.errors import Forbidden
+from cqfriends.settings import Settings
+from cqfriends.store.db import session_scope
+from cqfriends.store.models import User
+from cqfriends.store.users import get_user
+from cqfriends.web.security import password_fingerprint, read_session, verify_csrf
 
 
 def get_settings(request: Request) -> Settings:

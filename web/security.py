@@ -3,7 +3,7 @@
 The session cookie holds the user name, a fingerprint of the password hash (a
 password change ends every other session) and the CSRF token of the session.
 Visitors without a login get a session with only a CSRF token, so the login
-form is protected too.  Passwords and login throttling: ``moderation.users``.
+form is protected too.  Passwords and login throttling: ``store.users``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from normalize.errors import Forbidden
-from store.models import User
+from cqfriends.errors import Forbidden
+from cqfriends.store.models import User
 
 SESSION_COOKIE = "cqf_session"
 SESSION_MAX_AGE = 12 * 3600

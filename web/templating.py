@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -12,10 +11,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
-from web.security import csrf_token, save_session
+from cqfriends.web.security import csrf_token, save_session
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-_env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+_env = jinja2.Environment(loader=jinja2.PackageLoader("cqfriends.web", "templates"),
+                          autoescape=True,
                           trim_blocks=True, lstrip_blocks=True)
 templates = Jinja2Templates(env=_env)
 

@@ -8,13 +8,13 @@ from typing import Any
 
 from sqlmodel import Session
 
-from moderation.checks import dedup, language
-from moderation.checks.clusters import DEDUP_CODES, Folder, Outcome, work_from_row
-from moderation.checks.rules import Flag, Rules, flag
-from moderation.checks.text import dedup_text, is_retweet_text, language_text
-from settings import Settings
-from store import checks as store
-from store.models import utcnow
+from cqfriends.moderation.checks import dedup, language
+from cqfriends.moderation.checks.clusters import DEDUP_CODES, Folder, Outcome, work_from_row
+from cqfriends.moderation.checks.rules import Flag, Rules, flag
+from cqfriends.moderation.checks.text import dedup_text, is_retweet_text, language_text
+from cqfriends.settings import Settings
+from cqfriends.store import checks as store
+from cqfriends.store.models import utcnow
 
 WORK_CACHE = 300_000
 FULL_KEYS = 2_000_000

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cli import ConfigOption
+from cqfriends.cli import ConfigOption
 
 
 def register(app: typer.Typer) -> None:
@@ -20,10 +20,10 @@ def register(app: typer.Typer) -> None:
         config: ConfigOption = None,
     ) -> None:
         """Run duplicate, language and rule checks on posts not yet checked."""
-        from cli import console, err_console, load, open_database
-        from moderation.checks.runner import run_checks
-        from store.checks import count_unchecked
-        from store.db import session_scope
+        from cqfriends.cli import console, err_console, load, open_database
+        from cqfriends.moderation.checks.runner import run_checks
+        from cqfriends.store.checks import count_unchecked
+        from cqfriends.store.db import session_scope
 
         settings = load(config)
         engine = open_database(settings)

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from moderation.checks import dedup
-from moderation.checks.dedup import Match, Work
-from moderation.checks.rules import Flag, flag
+from cqfriends.moderation.checks import dedup
+from cqfriends.moderation.checks.dedup import Match, Work
+from cqfriends.moderation.checks.rules import Flag, flag
 
 DEDUP_CODES = frozenset({"repost", "cross-post", "possible-copy", "duplicate-media"})
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from moderation.checks.text import URL, weighted_length
+from cqfriends.moderation.checks.text import URL, weighted_length
 
 SHINGLE = 4
 BANDS = 12

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from moderation.checks import lang_scoring
+from cqfriends.moderation.checks import lang_scoring
 
 log = logging.getLogger(__name__)
 NO_LANGUAGE = frozenset({"und", "qme", "qht", "qam", "zxx", "art", ""})

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from moderation.checks.text import (
+from cqfriends.moderation.checks.text import (
     MENTION,
     NOT_WORD,
     SPACES,

@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from moderation.checks.batch import Checker
-from settings import Settings
-from store.checks import load_posts, prepare_session, save_results
-from store.db import session_scope
+from cqfriends.moderation.checks.batch import Checker
+from cqfriends.settings import Settings
+from cqfriends.store.checks import load_posts, prepare_session, save_results
+from cqfriends.store.db import session_scope
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 2000

@@ -3,8 +3,8 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from store.db import get_engine
+import cqfriends.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from cqfriends.store.db import get_engine
 
 target_metadata = SQLModel.metadata
 config = context.config

@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import Workbook
 
-from collectors.douyin import cell_text, move_done, pending_files, read_export
-from normalize.douyin import normalize_item
-from normalize.errors import BadInput
-from normalize.post import NormalizeOptions
+from cqfriends.collectors.douyin import cell_text, move_done, pending_files, read_export
+from cqfriends.errors import BadInput
+from cqfriends.normalize.douyin import normalize_item
+from cqfriends.normalize.post import NormalizeOptions
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "douyin"
 SAMPLES = Path(__file__).resolve().parents[2] / "collectors" / "samples"

@@ -14,9 +14,9 @@ import requests
 import responses
 from pydantic import SecretStr
 
-from collectors import facebook as fb
-from normalize.errors import AuthError, CollectorError, ConfigError, RateLimited
-from settings import FacebookSource
+from cqfriends.collectors import facebook as fb
+from cqfriends.errors import AuthError, CollectorError, ConfigError, RateLimited
+from cqfriends.settings import FacebookSource
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "facebook"
 GRAPH = "https://graph.facebook.com/v19.0"
@@ -336,8 +336,8 @@ def test_lookup_asks_facebook_and_instagram_apart(api):
 
 
 def test_lookup_pages_normalize_into_posts_with_fresh_metrics(api):
-    from normalize.facebook import normalize_page
-    from normalize.post import NormalizeOptions
+    from cqfriends.normalize.facebook import normalize_page
+    from cqfriends.normalize.post import NormalizeOptions
 
     found = by_id("feed_p1.json", "ig_recent_p1.json")
     found[FB_POST]["reactions"]["summary"]["total_count"] = 400
@@ -368,7 +368,7 @@ def test_deleted_id_is_skipped_and_the_others_kept(api, caplog, error):
     for one in (kept[0], gone, kept[1]):
         api.get(GRAPH, **({"json": error, "status": 400} if one == gone
                           else {"json": {one: found[one]}}))
-    caplog.set_level("WARNING", logger="collectors.facebook")
+    caplog.set_level("WARNING", logger="cqfriends.collectors.facebook")
     sleeps: list[float] = []
     [record] = lookup([kept[0], gone, kept[1]], sleeps=sleeps)
     assert [item["id"] for item in record.data["data"]] == kept

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from collectors.files import BAD, read_json_pages
-from normalize.errors import BadInput
+from cqfriends.collectors.files import BAD, read_json_pages
+from cqfriends.errors import BadInput
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "twitter"
 MTIME = datetime(2026, 10, 8, 12, 0, tzinfo=UTC)

@@ -12,9 +12,9 @@ import requests
 import responses
 from pydantic import SecretStr
 
-from collectors import twitter
-from normalize.errors import AuthError, CollectorError, ConfigError, RateLimited
-from settings import TwitterSource
+from cqfriends.collectors import twitter
+from cqfriends.errors import AuthError, CollectorError, ConfigError, RateLimited
+from cqfriends.settings import TwitterSource
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "twitter"
 SEARCH = "https://api.twitter.com/2/tweets/search/recent"

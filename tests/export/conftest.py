@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from normalize.post import Author, Media, Post
-from store.db import session_scope
-from store.models import PostRow, utcnow
-from store.posts import upsert_posts
+from cqfriends.normalize.post import Author, Media, Post
+from cqfriends.store.db import session_scope
+from cqfriends.store.models import PostRow, utcnow
+from cqfriends.store.posts import upsert_posts
 from tests.factories import make_post
 
 NASTY_TEXT = ('Hotpot night <script>window.__pwned = 1</script> & "quotes" '

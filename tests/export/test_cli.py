@@ -4,7 +4,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from export.cli import register
+from cqfriends.export.cli import register
 from tests.export.conftest import nasty_post
 from tests.factories import make_post
 
@@ -32,8 +32,8 @@ def cqf(tmp_path, db_url, monkeypatch):
 
 
 def test_tokens_create_prints_the_token_alone_on_the_last_line(cqf, engine):
-    from store.db import session_scope
-    from store.tokens import check_token
+    from cqfriends.store.db import session_scope
+    from cqfriends.store.tokens import check_token
 
     out = cqf("tokens", "create", "--name", "web-team")
     token = out.strip().splitlines()[-1]

@@ -1,11 +1,11 @@
 import pytest
 import sqlalchemy as sa
 
-from export.draw import pick_winners, run_draw, ticket
-from normalize.errors import BadInput
-from normalize.post import Author
-from store.db import session_scope
-from store.models import AuditEntry
+from cqfriends.errors import BadInput
+from cqfriends.export.draw import pick_winners, run_draw, ticket
+from cqfriends.normalize.post import Author
+from cqfriends.store.db import session_scope
+from cqfriends.store.models import AuditEntry
 from tests.conftest import make_settings
 from tests.factories import make_post
 

@@ -5,10 +5,10 @@ import json
 import feedparser
 import pytest
 
-from export.feeds import csv_cell, write_atom, write_csv, write_json, write_jsonfeed
-from export.present import safe_url
-from store.db import session_scope
-from store.exports import iter_approved
+from cqfriends.export.feeds import csv_cell, write_atom, write_csv, write_json, write_jsonfeed
+from cqfriends.export.present import safe_url
+from cqfriends.store.db import session_scope
+from cqfriends.store.exports import iter_approved
 from tests.export.conftest import nasty_post, set_state
 from tests.factories import make_post
 

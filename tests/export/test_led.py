@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from export.led import build_playlist, write_led
-from normalize.post import Media
-from store.db import session_scope
-from store.models import AuthorConsent
+from cqfriends.export.led import build_playlist, write_led
+from cqfriends.normalize.post import Media
+from cqfriends.store.db import session_scope
+from cqfriends.store.models import AuthorConsent
 from tests.conftest import make_settings
 from tests.export.conftest import nasty_post, set_state
 from tests.factories import make_post

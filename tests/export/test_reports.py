@@ -3,11 +3,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from export.report_formats import write_report_csv, write_report_xlsx
-from export.reports import build_report
-from normalize.post import Author, Metrics
-from store.db import session_scope
-from store.posts import upsert_posts
+from cqfriends.export.report_formats import write_report_csv, write_report_xlsx
+from cqfriends.export.reports import build_report
+from cqfriends.normalize.post import Author, Metrics
+from cqfriends.store.db import session_scope
+from cqfriends.store.posts import upsert_posts
 from tests.conftest import make_settings
 from tests.export.conftest import set_state
 from tests.factories import make_post

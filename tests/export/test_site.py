@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from export.publish import Publisher
-from export.site import build_site
+from cqfriends.export.publish import Publisher
+from cqfriends.export.site import build_site
 from tests.conftest import make_settings
 from tests.export.conftest import nasty_post, set_state
 from tests.factories import make_post

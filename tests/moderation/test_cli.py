@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli import get_app
-from moderation.users import create_user
+from cqfriends.cli import get_app
+from cqfriends.store.users import create_user
 from tests.factories import make_post
 from tests.moderation.test_queue import add_pending
 from tests.web.sessions import fast_passwords  # noqa: F401

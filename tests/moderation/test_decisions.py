@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from moderation.decisions import Decision, decide, decide_many, undo_last
-from moderation.queue import claim_batch
-from moderation.users import create_user, find_user
-from normalize.errors import BadInput, Conflict, Forbidden, NotFound
-from store.audit import AuditFilter, audit_csv_row, list_audit
-from store.db import session_scope
-from store.posts import get_post
+from cqfriends.errors import BadInput, Conflict, Forbidden, NotFound
+from cqfriends.moderation.decisions import Decision, decide, decide_many, undo_last
+from cqfriends.moderation.queue import claim_batch
+from cqfriends.store.audit import AuditFilter, audit_csv_row, list_audit
+from cqfriends.store.db import session_scope
+from cqfriends.store.posts import get_post
+from cqfriends.store.users import create_user, find_user
 from tests.conftest import make_settings
 from tests.factories import make_post
 from tests.moderation.test_queue import add_pending, set_values

@@ -9,13 +9,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from moderation.decisions import Decision, decide
-from moderation.queue import claim_batch, day_counts, forget_counts, queue_view
-from moderation.users import create_user, find_user
-from store.db import get_engine, session_scope
-from store.models import AuditEntry, PostRow
-from store.posts import upsert_posts
-from store.queue import QueueFilter
+from cqfriends.moderation.decisions import Decision, decide
+from cqfriends.moderation.queue import claim_batch, day_counts, forget_counts, queue_view
+from cqfriends.store.db import get_engine, session_scope
+from cqfriends.store.models import AuditEntry, PostRow
+from cqfriends.store.posts import upsert_posts
+from cqfriends.store.queue import QueueFilter
+from cqfriends.store.users import create_user, find_user
 from tests.conftest import make_settings
 from tests.factories import make_post
 from tests.web.sessions import fast_passwords  # noqa: F401
@@ -73,7 +73,7 @@ def test_expired_claims_are_free_again(engine, settings):
     (QueueFilter(order="engagement"), [2, 1, 0]),
 ])
 def test_filters(engine, settings, where, expected):
-    from normalize.post import Author, Metrics
+    from cqfriends.normalize.post import Author, Metrics
     posts = [
         make_post(created_at=datetime(2026, 10, 1, 1, tzinfo=UTC)),
         make_post(source="facebook", author=Author(id="77", name="W", handle="walker"),

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from normalize.douyin import (
+from cqfriends.errors import BadInput, ConfigError, NormalizeError
+from cqfriends.normalize.douyin import (
     HEADER_ALIASES,
     map_headers,
     normalize_item,
@@ -18,8 +19,7 @@ from normalize.douyin import (
     parse_id,
     parse_time,
 )
-from normalize.errors import BadInput, ConfigError, NormalizeError
-from normalize.post import NormalizeOptions, RawRecord
+from cqfriends.normalize.post import NormalizeOptions, RawRecord
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "douyin"
 FETCHED = datetime(2026, 10, 7, 8, 0, tzinfo=UTC)

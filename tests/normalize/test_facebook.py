@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from normalize.errors import BadInput, NormalizeError
-from normalize.facebook import extract_hashtags, normalize_page
-from normalize.post import Media, NormalizeOptions, RawRecord
+from cqfriends.errors import BadInput, NormalizeError
+from cqfriends.normalize.facebook import extract_hashtags, normalize_page
+from cqfriends.normalize.post import Media, NormalizeOptions, RawRecord
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "facebook"
 SAMPLES = Path(__file__).resolve().parents[2] / "collectors" / "samples"

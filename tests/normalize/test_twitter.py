@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from normalize.errors import BadInput, NormalizeError
-from normalize.post import Batch, Media, Metrics, NormalizeOptions, RawRecord
-from normalize.twitter import normalize_page, normalize_raw
+from cqfriends.errors import BadInput, NormalizeError
+from cqfriends.normalize.post import Batch, Media, Metrics, NormalizeOptions, RawRecord
+from cqfriends.normalize.twitter import normalize_page, normalize_raw
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "twitter"
 FETCHED = datetime(2026, 10, 7, 10, 0, tzinfo=UTC)
@@ -220,7 +220,7 @@ def test_untrusted_handle_and_media_urls_are_not_emitted():
 
 
 def test_bundled_demo_sample_is_clean_and_varied():
-    from collectors.files import read_json_pages
+    from cqfriends.collectors.files import read_json_pages
 
     sample = Path(__file__).parents[2] / "collectors" / "samples" / "twitter-search.jsonl"
     batches = [

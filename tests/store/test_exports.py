@@ -3,16 +3,16 @@ import time
 
 import sqlalchemy as sa
 
-from store.db import session_scope
-from store.exports import (
+from cqfriends.store.db import session_scope
+from cqfriends.store.exports import (
     PostFilter,
     current_change_seq,
     iter_approved,
     list_changes,
     page_approved,
 )
-from store.models import PostRow
-from store.posts import upsert_posts
+from cqfriends.store.models import PostRow
+from cqfriends.store.posts import upsert_posts
 from tests.factories import make_post
 
 

@@ -2,12 +2,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from normalize.errors import BadInput, RateLimited
-from normalize.post import NormalizeOptions, RawRecord
-from store.db import session_scope
-from store.ingest import ingest_records
-from store.posts import count_posts
-from store.sources import get_source_state
+from cqfriends.errors import BadInput, RateLimited
+from cqfriends.normalize.post import NormalizeOptions, RawRecord
+from cqfriends.store.db import session_scope
+from cqfriends.store.ingest import ingest_records
+from cqfriends.store.posts import count_posts
+from cqfriends.store.sources import get_source_state
 
 FETCHED = datetime(2026, 10, 5, tzinfo=UTC)
 

@@ -3,10 +3,10 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from normalize.post import Metrics
-from store.db import session_scope
-from store.models import MetricSnapshot, PostRow
-from store.posts import get_post, list_posts, post_public_dict, upsert_posts
+from cqfriends.normalize.post import Metrics
+from cqfriends.store.db import session_scope
+from cqfriends.store.models import MetricSnapshot, PostRow
+from cqfriends.store.posts import get_post, list_posts, post_public_dict, upsert_posts
 from tests.factories import make_post
 
 

@@ -1,10 +1,10 @@
 import pytest
 import sqlalchemy as sa
 
-from normalize.errors import Conflict, NotFound
-from store.db import session_scope
-from store.models import ApiToken
-from store.tokens import check_token, create_token, hash_token, list_tokens, revoke_token
+from cqfriends.errors import Conflict, NotFound
+from cqfriends.store.db import session_scope
+from cqfriends.store.models import ApiToken
+from cqfriends.store.tokens import check_token, create_token, hash_token, list_tokens, revoke_token
 
 
 def test_tokens_are_stored_hashed_and_can_be_revoked(engine):

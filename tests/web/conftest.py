@@ -7,8 +7,8 @@ a given state; ``read_token``/``auth`` are a feed read token and its header.
 
 import pytest
 
-from store.db import session_scope
-from store.tokens import create_token
+from cqfriends.store.db import session_scope
+from cqfriends.store.tokens import create_token
 from tests.conftest import make_settings
 from tests.export.conftest import make_adder
 from tests.web.browser import browser, page  # noqa: F401

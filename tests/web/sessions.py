@@ -8,9 +8,9 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
-import moderation.users
-from moderation.users import create_user
-from web.app import create_app
+import cqfriends.store.users
+from cqfriends.store.users import create_user
+from cqfriends.web.app import create_app
 
 PASSWORD = "chongqing-2026"
 
@@ -18,8 +18,8 @@ PASSWORD = "chongqing-2026"
 @pytest.fixture(autouse=True)
 def fast_passwords(monkeypatch):
     """Cheap argon2 parameters: the real ones cost ~0.3 s a hash on a busy CI machine."""
-    monkeypatch.setattr(moderation.users, "_hasher",
-                        PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+    fast = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    monkeypatch.setattr(cqfriends.store.users, "_hasher", lambda: fast)
 
 
 def make_client(settings) -> TestClient:

@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from moderation.decisions import Decision, decide
-from moderation.users import find_user
+from cqfriends.moderation.decisions import Decision, decide
+from cqfriends.store.users import find_user
 from tests.factories import make_post
 from tests.moderation.test_queue import add_pending
 from tests.web.sessions import fast_passwords, login, make_client  # noqa: F401

@@ -3,9 +3,9 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from store.db import session_scope
-from store.models import PostRow
-from store.tokens import revoke_token
+from cqfriends.store.db import session_scope
+from cqfriends.store.models import PostRow
+from cqfriends.store.tokens import revoke_token
 from tests.conftest import make_settings
 from tests.export.conftest import nasty_post, set_state
 from tests.factories import make_post
@@ -15,8 +15,8 @@ from tests.web.sessions import make_client
 @pytest.fixture(autouse=True)
 def no_caching(monkeypatch):
     """Tests see every change at once; the caches have their own test below."""
-    monkeypatch.setattr("web.routes.api.SEQ_RECHECK", -1.0)
-    monkeypatch.setattr("web.routes.feeds.TOKEN_RECHECK_SECONDS", -1.0)
+    monkeypatch.setattr("cqfriends.web.routes.api.SEQ_RECHECK", -1.0)
+    monkeypatch.setattr("cqfriends.web.routes.feeds.TOKEN_RECHECK_SECONDS", -1.0)
 
 
 def keys(response):
@@ -131,7 +131,7 @@ def test_takedown_leaves_the_api(client, auth, add_posts, engine):
 
 def test_pages_are_cached_until_the_change_sequence_moves(client, auth, add_posts, engine,
                                                           monkeypatch):
-    monkeypatch.setattr("web.routes.api.SEQ_RECHECK", 3600.0)
+    monkeypatch.setattr("cqfriends.web.routes.api.SEQ_RECHECK", 3600.0)
     (key,) = add_posts(make_post())
     assert keys(client.get("/api/v1/posts", headers=auth)) == [key]
     set_state(engine, [key], status="removed")

@@ -78,7 +78,7 @@ def test_logout_ends_session(client):
 
 
 def test_password_change_ends_sessions(client):
-    from moderation.users import set_user_password
+    from cqfriends.store.users import set_user_password
     login(client, "li.wei", "moderator")
     set_user_password(engine=client.app.state.engine, username="li.wei", password="another-one")
     assert client.get("/moderation", headers={"accept": "text/html"}).status_code == 303

@@ -6,12 +6,12 @@ import re
 
 import pytest
 
-from moderation.users import create_user
+from cqfriends.store.users import create_user
+from cqfriends.web.app import create_app
 from tests.factories import make_post
 from tests.moderation.test_queue import add_pending
 from tests.web.browser import serve_in_thread
 from tests.web.sessions import PASSWORD, fast_passwords  # noqa: F401
-from web.app import create_app
 
 pytestmark = pytest.mark.browser
 CARDS = "#queue .card"

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from export.site import build_site
-from normalize.post import Media
+from cqfriends.export.site import build_site
+from cqfriends.normalize.post import Media
+from cqfriends.web.app import create_app
 from tests.conftest import make_settings
 from tests.export.conftest import make_adder, nasty_post
 from tests.factories import make_post
 from tests.web.browser import serve_in_thread
-from web.app import create_app
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +29,7 @@ def settings(tmp_path, sqlite_url):
 
 @pytest.fixture
 def works(settings):
-    from store.db import get_engine
+    from cqfriends.store.db import get_engine
 
     add = make_adder(get_engine(settings.database.url))
     add(nasty_post(), make_post(text="Cable car over the Yangtze"), featured=True)

@@ -7,9 +7,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from normalize.post import Author, Media
-from store.db import session_scope
-from store.models import PostRow
+from cqfriends.normalize.post import Author, Media
+from cqfriends.store.db import session_scope
+from cqfriends.store.models import PostRow
 from tests.factories import make_post
 from tests.moderation.test_queue import add_pending, set_values
 from tests.web.sessions import fast_passwords, login, make_client  # noqa: F401
@@ -139,7 +139,7 @@ def test_post_page_shows_history(client, engine):
     ("a&b", ["&"], 'a<mark class="suspect">&amp;</mark>b'),
 ])
 def test_highlight_escapes_then_marks(text, words, expected):
-    from web.templating import highlight
+    from cqfriends.web.templating import highlight
     assert str(highlight(text, ["chongqingfriends"], words)) == expected
 
 
@@ -149,5 +149,5 @@ def test_highlight_escapes_then_marks(text, words, expected):
     ("//evil.example/x", ""), ("", ""), (None, ""),
 ])
 def test_only_http_urls(url, expected):
-    from web.templating import safe_url
+    from cqfriends.web.templating import safe_url
     assert safe_url(url) == expected

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from pydantic import SecretStr
 
-from store.db import get_engine, session_scope
-from store.leader import beat
-from store.models import SchedulerHeartbeat, utcnow
-from store.sources import mark_error
+from cqfriends.store.db import get_engine, session_scope
+from cqfriends.store.leader import beat
+from cqfriends.store.models import SchedulerHeartbeat, utcnow
+from cqfriends.store.sources import mark_error
 from tests.factories import make_post
 from tests.web.sessions import fast_passwords, login, make_client  # noqa: F401
 
@@ -50,7 +50,7 @@ def test_healthz_follows_the_heartbeat(settings, age, status):
 
 
 def test_healthz_reports_sources_and_the_queue(settings):
-    from store.posts import upsert_posts
+    from cqfriends.store.posts import upsert_posts
 
     beating(settings)
     engine = get_engine(settings.database.url)
@@ -67,7 +67,7 @@ def test_healthz_reports_sources_and_the_queue(settings):
 def test_a_broken_source_makes_healthz_503_until_its_token_changes(settings):
     beating(settings)
     broken = with_twitter(settings, "old-token")
-    from moderation.pipeline import token_fingerprint
+    from cqfriends.jobs.collect import token_fingerprint
 
     with session_scope(get_engine(settings.database.url)) as session:
         mark_error(session=session, source="twitter", error="twitter: bearer token rejected (401)",

@@ -1,6 +1,6 @@
 import pytest
 
-from export.site import build_site
+from cqfriends.export.site import build_site
 from tests.conftest import make_settings
 from tests.factories import make_post
 from tests.web.sessions import login, make_client

@@ -8,12 +8,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from moderation.audit import audit_csv_lines, audit_page, parse_audit_filter
-from moderation.users import all_users, create_user
-from store.audit import AuditFilter
-from store.models import ROLES, User
-from web.deps import CsrfDep, SettingsDep, require_role
-from web.templating import render
+from cqfriends.moderation.audit import audit_csv_lines, audit_page, parse_audit_filter
+from cqfriends.store.audit import AuditFilter
+from cqfriends.store.models import ROLES, User
+from cqfriends.store.users import all_users, create_user
+from cqfriends.web.deps import CsrfDep, SettingsDep, require_role
+from cqfriends.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Admin = Annotated[User, Depends(require_role("admin"))]

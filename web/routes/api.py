@@ -21,12 +21,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from export.present import public_post
-from normalize.errors import BadInput
-from store.db import session_scope
-from store.exports import PostFilter, current_change_seq, list_changes, page_approved
-from web.deps import SessionDep
-from web.routes.feeds import ReaderDep, etagged
+from cqfriends.errors import BadInput
+from cqfriends.export.present import public_post
+from cqfriends.store.db import session_scope
+from cqfriends.store.exports import PostFilter, current_change_seq, list_changes, page_approved
+from cqfriends.web.deps import SessionDep
+from cqfriends.web.routes.feeds import ReaderDep, etagged
 
 router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[ReaderDep])
 MAX_LIMIT = 200

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from moderation.users import verify_login
-from web.deps import CsrfDep, SettingsDep
-from web.security import end_session, save_session, start_session
-from web.templating import render
+from cqfriends.store.users import verify_login
+from cqfriends.web.deps import CsrfDep, SettingsDep
+from cqfriends.web.security import end_session, save_session, start_session
+from cqfriends.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 

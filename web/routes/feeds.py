@@ -18,11 +18,11 @@ from fastapi.responses import Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from export import feeds
-from store.db import session_scope
-from store.exports import iter_approved, latest_approved
-from store.tokens import check_token
-from web.deps import SessionDep, SettingsDep
+from cqfriends.export import feeds
+from cqfriends.store.db import session_scope
+from cqfriends.store.exports import iter_approved, latest_approved
+from cqfriends.store.tokens import check_token
+from cqfriends.web.deps import SessionDep, SettingsDep
 
 router = APIRouter(tags=["feeds"])
 bearer = HTTPBearer(auto_error=False, description="a read token from `cqf tokens create`")

@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from moderation.operations import read_status
-from store.models import User
-from web.deps import SessionDep, require_role
-from web.templating import render
+from cqfriends.jobs.status import read_status
+from cqfriends.store.models import User
+from cqfriends.web.deps import SessionDep, require_role
+from cqfriends.web.templating import render
 
 router = APIRouter()
 

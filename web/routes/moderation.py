@@ -9,13 +9,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from moderation.decisions import Decision, decide, decide_many, release, undo_last
-from moderation.queue import FLAG_EXPLANATIONS, post_with_history, queue_view
-from normalize.errors import BadInput
-from store.models import User
-from store.queue import QueueFilter
-from web.deps import CsrfDep, SettingsDep, require_role, wants_json
-from web.templating import render
+from cqfriends.errors import BadInput
+from cqfriends.moderation.decisions import Decision, decide, decide_many, release, undo_last
+from cqfriends.moderation.queue import FLAG_EXPLANATIONS, post_with_history, queue_view
+from cqfriends.store.models import User
+from cqfriends.store.queue import QueueFilter
+from cqfriends.web.deps import CsrfDep, SettingsDep, require_role, wants_json
+from cqfriends.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Viewer = Annotated[User, Depends(require_role("moderator", "manager"))]

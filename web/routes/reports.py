@@ -9,12 +9,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
-from export.charts import BAR_COLOURS, bar_chart
-from export.report_formats import write_report_csv, write_report_xlsx
-from export.reports import build_report
-from normalize.errors import BadInput
-from web.deps import SessionDep, SettingsDep, require_role
-from web.templating import render
+from cqfriends.errors import BadInput
+from cqfriends.export.charts import BAR_COLOURS, bar_chart
+from cqfriends.export.report_formats import write_report_csv, write_report_xlsx
+from cqfriends.export.reports import build_report
+from cqfriends.web.deps import SessionDep, SettingsDep, require_role
+from cqfriends.web.templating import render
 
 router = APIRouter(tags=["reports"], dependencies=[Depends(require_role("manager", "admin"))])
 DayQuery = Annotated[str | None, Query(description="YYYY-MM-DD in the campaign time zone")]

@@ -7,9 +7,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from export.led import build_playlist, render_signage
-from web.deps import SettingsDep
-from web.routes.feeds import ReaderDep
+from cqfriends.export.led import build_playlist, render_signage
+from cqfriends.web.deps import SettingsDep
+from cqfriends.web.routes.feeds import ReaderDep
 
 router = APIRouter(tags=["signage"], dependencies=[ReaderDep])
 

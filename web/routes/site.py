@@ -12,8 +12,8 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from normalize.errors import NotFound
-from web.deps import SettingsDep, current_user
+from cqfriends.errors import NotFound
+from cqfriends.web.deps import SettingsDep, current_user
 
 router = APIRouter(tags=["site"])
 

@@ -10,7 +10,7 @@ import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import store.models
+import cqfriends.store.models
 
 revision = "0001"
 down_revision = None
@@ -25,10 +25,10 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("created_at", store.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", cqfriends.store.models.UTCDateTime(), nullable=False),
         sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("revoked_at", store.models.UTCDateTime(), nullable=True),
-        sa.Column("last_used_at", store.models.UTCDateTime(), nullable=True),
+        sa.Column("revoked_at", cqfriends.store.models.UTCDateTime(), nullable=True),
+        sa.Column("last_used_at", cqfriends.store.models.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name"),
         sa.UniqueConstraint("token_hash"),
@@ -39,7 +39,7 @@ def upgrade() -> None:
         sa.Column("username", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("password_hash", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("created_at", store.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", cqfriends.store.models.UTCDateTime(), nullable=False),
         sa.Column("disabled", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("username"),
@@ -47,7 +47,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_entry",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", store.models.UTCDateTime(), nullable=False),
+        sa.Column("at", cqfriends.store.models.UTCDateTime(), nullable=False),
         sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("post_id", sa.Integer(), nullable=True),
@@ -74,7 +74,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("author_id", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
-        sa.Column("recorded_at", store.models.UTCDateTime(), nullable=False),
+        sa.Column("recorded_at", cqfriends.store.models.UTCDateTime(), nullable=False),
         sa.Column("recorded_by", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("note", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
@@ -84,8 +84,8 @@ def upgrade() -> None:
         "collector_run",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("started_at", store.models.UTCDateTime(), nullable=False),
-        sa.Column("finished_at", store.models.UTCDateTime(), nullable=True),
+        sa.Column("started_at", cqfriends.store.models.UTCDateTime(), nullable=False),
+        sa.Column("finished_at", cqfriends.store.models.UTCDateTime(), nullable=True),
         sa.Column("fetched", sa.Integer(), nullable=False),
         sa.Column("new", sa.Integer(), nullable=False),
         sa.Column("updated", sa.Integer(), nullable=False),
@@ -102,7 +102,7 @@ def upgrade() -> None:
         sa.Column("sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("imported_at", store.models.UTCDateTime(), nullable=False),
+        sa.Column("imported_at", cqfriends.store.models.UTCDateTime(), nullable=False),
         sa.Column("read", sa.Integer(), nullable=False),
         sa.Column("new", sa.Integer(), nullable=False),
         sa.Column("updated", sa.Integer(), nullable=False),
@@ -122,7 +122,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("username", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("client", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("at", store.models.UTCDateTime(), nullable=False),
+        sa.Column("at", cqfriends.store.models.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("login_failure", schema=None) as batch_op:
@@ -157,9 +157,9 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("created_at", store.models.UTCDateTime(), nullable=False),
-        sa.Column("collected_at", store.models.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", store.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", cqfriends.store.models.UTCDateTime(), nullable=False),
+        sa.Column("collected_at", cqfriends.store.models.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", cqfriends.store.models.UTCDateTime(), nullable=False),
         sa.Column("likes", sa.BigInteger(), nullable=False),
         sa.Column("comments", sa.BigInteger(), nullable=False),
         sa.Column("shares", sa.BigInteger(), nullable=False),
@@ -173,16 +173,16 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("checked_at", store.models.UTCDateTime(), nullable=True),
+        sa.Column("checked_at", cqfriends.store.models.UTCDateTime(), nullable=True),
         sa.Column("section", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("featured", sa.Boolean(), nullable=False),
         sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("decided_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("decided_at", store.models.UTCDateTime(), nullable=True),
+        sa.Column("decided_at", cqfriends.store.models.UTCDateTime(), nullable=True),
         sa.Column("claimed_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("claimed_until", store.models.UTCDateTime(), nullable=True),
+        sa.Column("claimed_until", cqfriends.store.models.UTCDateTime(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("changed_at", store.models.UTCDateTime(), nullable=True),
+        sa.Column("changed_at", cqfriends.store.models.UTCDateTime(), nullable=True),
         sa.Column(
             "raw",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
@@ -202,8 +202,8 @@ def upgrade() -> None:
         "scheduler_heartbeat",
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("holder", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
-        sa.Column("started_at", store.models.UTCDateTime(), nullable=False),
-        sa.Column("beat_at", store.models.UTCDateTime(), nullable=False),
+        sa.Column("started_at", cqfriends.store.models.UTCDateTime(), nullable=False),
+        sa.Column("beat_at", cqfriends.store.models.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
     op.create_table(
@@ -215,11 +215,11 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("reset_at", store.models.UTCDateTime(), nullable=True),
+        sa.Column("reset_at", cqfriends.store.models.UTCDateTime(), nullable=True),
         sa.Column("token_fingerprint", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("last_success_at", store.models.UTCDateTime(), nullable=True),
+        sa.Column("last_success_at", cqfriends.store.models.UTCDateTime(), nullable=True),
         sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("last_error_at", store.models.UTCDateTime(), nullable=True),
+        sa.Column("last_error_at", cqfriends.store.models.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("source"),
     )
     op.create_table(
@@ -238,7 +238,7 @@ def upgrade() -> None:
         "metric_snapshot",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("post_id", sa.Integer(), nullable=False),
-        sa.Column("taken_at", store.models.UTCDateTime(), nullable=False),
+        sa.Column("taken_at", cqfriends.store.models.UTCDateTime(), nullable=False),
         sa.Column("likes", sa.BigInteger(), nullable=False),
         sa.Column("comments", sa.BigInteger(), nullable=False),
         sa.Column("shares", sa.BigInteger(), nullable=False),

@@ -3,9 +3,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from cli import get_app
-from store.db import get_engine, session_scope
-from store.posts import upsert_posts
+from cqfriends.cli import get_app
+from cqfriends.store.db import get_engine, session_scope
+from cqfriends.store.posts import upsert_posts
 from tests.factories import make_post
 
 

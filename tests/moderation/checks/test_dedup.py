@@ -3,10 +3,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from moderation.checks import dedup
-from moderation.checks.clusters import Folder, detail_keys, members_detail
-from moderation.checks.dedup import Work, author_names, media_keys, text_keys, verify
-from moderation.checks.text import dedup_text
+from cqfriends.moderation.checks import dedup
+from cqfriends.moderation.checks.clusters import Folder, detail_keys, members_detail
+from cqfriends.moderation.checks.dedup import Work, author_names, media_keys, text_keys, verify
+from cqfriends.moderation.checks.text import dedup_text
 
 T0 = datetime(2026, 10, 3, 12, 0, tzinfo=UTC)
 CAMPAIGN = ["chongqingfriends"]

@@ -4,8 +4,8 @@ import random
 
 import pytest
 
-from moderation.checks import lang_scoring, language
-from moderation.checks.language import detect_one, iso_code
+from cqfriends.moderation.checks import lang_scoring, language
+from cqfriends.moderation.checks.language import detect_one, iso_code
 
 CAPTIONS = [
     "Hotpot night with friends by the river, the cable car lights were amazing",

@@ -2,9 +2,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from moderation.checks import language
-from moderation.checks.language import Language, decide, detect_one, iso_code, script_language
-from moderation.checks.text import language_text
+from cqfriends.moderation.checks import language
+from cqfriends.moderation.checks.language import (
+    Language,
+    decide,
+    detect_one,
+    iso_code,
+    script_language,
+)
+from cqfriends.moderation.checks.text import language_text
 
 
 @pytest.mark.parametrize(("tag", "expected"), [

@@ -3,9 +3,9 @@ from typing import Any
 
 import pytest
 
-from moderation.checks.rules import Rules, word_pattern
-from settings import Rules as RuleSettings
-from settings import Settings
+from cqfriends.moderation.checks.rules import Rules, word_pattern
+from cqfriends.settings import Rules as RuleSettings
+from cqfriends.settings import Settings
 from tests.conftest import make_settings
 
 

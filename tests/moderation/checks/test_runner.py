@@ -6,12 +6,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from moderation.checks.runner import run_checks
-from normalize.post import Author, Media
-from settings import Settings
-from store.db import session_scope
-from store.models import DedupKey, PostRow
-from store.posts import get_post, post_public_dict, upsert_posts
+from cqfriends.moderation.checks.runner import run_checks
+from cqfriends.normalize.post import Author, Media
+from cqfriends.settings import Settings
+from cqfriends.store.db import session_scope
+from cqfriends.store.models import DedupKey, PostRow
+from cqfriends.store.posts import get_post, post_public_dict, upsert_posts
 from tests.conftest import make_settings
 from tests.factories import CREATED, make_post
 

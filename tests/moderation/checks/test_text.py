@@ -1,6 +1,6 @@
 import pytest
 
-from moderation.checks.text import (
+from cqfriends.moderation.checks.text import (
     dedup_text,
     fold,
     hashtags_in,

@@ -1,7 +1,7 @@
 """What an operator needs to know: the status of each source, the scheduler and the queue.
 
 ``status_report`` is what ``cqf status`` prints and ``/healthz`` returns; it is
-also where ``cqf jobs`` (``list_jobs``) takes its next-run estimates from.
+also where ``cqf jobs`` (``scheduler.list_jobs``) takes its next-run estimates from.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from settings import Settings
-from store.db import session_scope
-from store.leader import is_fresh, read_beat
-from store.maintenance import count_by_status
-from store.models import SourceState, utcnow
-from store.sources import last_run_starts, list_runs, list_source_states
+from cqfriends.settings import Settings
+from cqfriends.store.db import session_scope
+from cqfriends.store.leader import is_fresh, read_beat
+from cqfriends.store.maintenance import count_by_status
+from cqfriends.store.models import SourceState, utcnow
+from cqfriends.store.sources import last_run_starts, list_runs, list_source_states
 
 SOURCES = ("twitter", "facebook", "douyin")
 TOKEN_FIELDS = {"twitter": "bearer_token", "facebook": "access_token"}
@@ -86,7 +86,7 @@ def _token_state(name: str, cfg: Any, state: SourceState | None) -> str:
     field = TOKEN_FIELDS.get(name)
     if field is None:
         return "n/a"
-    from moderation.pipeline import token_fingerprint
+    from cqfriends.jobs.collect import token_fingerprint
 
     fingerprint = token_fingerprint(getattr(cfg, field))
     if fingerprint is None:
@@ -120,27 +120,6 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds").replace("+00:00", "Z") if value else None
 
 
-def list_jobs(settings: Settings, engine: Engine) -> list[dict[str, str]]:
-    """The jobs the scheduler would run, with their next run times (campaign zone)."""
-    from scheduler import build_jobs
-
-    tz = settings.campaign.tz
-    now = datetime.now(tz)
-    facts = {s["source"]: s for s in status_report(engine=engine, settings=settings)["sources"]}
-    rows = []
-    for spec in build_jobs(settings, engine):
-        source = spec.id.partition(":")[2]
-        if source in facts:
-            due = facts[source]["next_run_at"]
-            when = _local(due, tz) if due else f"not running ({facts[source]['token']} token)"
-        else:
-            fire = spec.first_run or spec.trigger.get_next_fire_time(None, now)
-            when = fire.strftime("%Y-%m-%d %H:%M %Z") if fire else "-"
-        rows.append({"id": spec.id, "name": spec.name, "schedule": str(spec.trigger),
-                     "next_run": when})
-    return rows
-
-
 def print_status(report: dict[str, Any], out: Any) -> None:
     """``cqf status`` as text on a rich console."""
     import json
@@ -165,8 +144,3 @@ def print_status(report: dict[str, Any], out: Any) -> None:
               f"{queue['unchecked']} not yet checked)")
     for problem in report["problems"]:
         out.print(f"[red]problem:[/] {escape(problem)}")
-
-
-def _local(iso: str, tz: Any) -> str:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(tz).strftime(
-        "%Y-%m-%d %H:%M %Z")

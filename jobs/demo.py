@@ -6,17 +6,19 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from settings import DEFAULT_CONFIG, Settings, load_settings
-from store.db import get_engine, migrate
+from cqfriends.settings import DEFAULT_CONFIG, Settings, load_settings
+from cqfriends.store.db import get_engine, migrate
 
 log = logging.getLogger(__name__)
-SAMPLES = Path(__file__).resolve().parent.parent / "collectors" / "samples"
+SAMPLES = files("cqfriends.collectors") / "samples"  # package data
 DEMO_USERS = (("demo-moderator", "moderator"), ("demo-manager", "manager"),
               ("demo-admin", "admin"))
 # Which importer reads each bundled sample (by the start of its file name).
@@ -24,34 +26,36 @@ SAMPLE_SOURCES = {"twitter": "twitter", "facebook": "facebook", "instagram": "fa
                   "douyin": "douyin"}
 
 
-def prepare_demo(folder: Path, *, claim: Callable[[Any], None], template: Path | None = None
+def prepare_demo(folder: Path, *, claim: Callable[[Settings, Engine], Any],
+                 template: Path | None = None
                  ) -> tuple[Settings, Engine, Any, list[tuple[str, str, str]]]:
-    """Set up ``folder``; ``claim(main_job)`` must refuse when a demo already runs there.
+    """Set up ``folder``; ``claim(settings, engine)`` returns the main job, or raises when
+    a demo already runs there (it is called before the old database is removed).
 
     ``template`` is the config.yaml to start from (default: the bundled one); the
     demo always gets its own fresh SQLite file in ``folder``, whatever it names.
     """
-    from moderation.pipeline import import_files, run_checks_safely
-    from moderation.users import create_user
-    from scheduler import MainJob
+    from cqfriends.jobs.ingest import import_files, run_checks_safely
+    from cqfriends.store.users import create_user
 
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "config.yaml"
-    config.write_text((template or DEFAULT_CONFIG).read_text(encoding="utf-8"), encoding="utf-8")
+    config.write_text((template or DEFAULT_CONFIG).read_text(encoding="utf-8"),
+                      encoding="utf-8")
     environ = {**os.environ,
                "CQF_DATABASE_URL": f"sqlite:///{(folder / 'cqfriends.db').resolve()}"}
     settings = load_settings(config, environ)
     engine = get_engine(settings.database.url)
-    main = MainJob(settings, engine)
-    claim(main)  # before the old database is removed under a running demo
+    main = claim(settings, engine)  # before the old database is removed under a running demo
     database = Path(engine.url.database or "")
     for suffix in ("", "-wal", "-shm"):
         Path(str(database) + suffix).unlink(missing_ok=True)
     engine.dispose()
     migrate(settings.database.url)
-    for path in sample_files():
-        source = SAMPLE_SOURCES[path.name.split("-")[0]]
-        import_files(source, [path], engine=engine, settings=settings)  # logs its summary
+    with sample_files() as paths:
+        for path in paths:
+            source = SAMPLE_SOURCES[path.name.split("-")[0]]
+            import_files(source, [path], engine=engine, settings=settings)  # logs its summary
     run_checks_safely(engine=engine, settings=settings)
     users = []
     for username, role in DEMO_USERS:
@@ -61,6 +65,11 @@ def prepare_demo(folder: Path, *, claim: Callable[[Any], None], template: Path |
     return settings, engine, main, users
 
 
-def sample_files() -> list[Path]:
-    return sorted(p for p in SAMPLES.iterdir()
-                  if p.is_file() and p.name.split("-")[0] in SAMPLE_SOURCES)
+@contextmanager
+def sample_files() -> Iterator[list[Path]]:
+    """The bundled sample files as paths on disk, for as long as the ``with`` lasts."""
+    entries = sorted((e for e in SAMPLES.iterdir()
+                      if e.is_file() and e.name.split("-")[0] in SAMPLE_SOURCES),
+                     key=lambda e: e.name)
+    with ExitStack() as stack:
+        yield [stack.enter_context(as_file(e)) for e in entries]

@@ -17,12 +17,13 @@ import responses
 import sqlalchemy as sa
 from pydantic import SecretStr
 
-import collectors.twitter
-from moderation.pipeline import collect_source, import_watch_folder, report_path
-from normalize.post import RawRecord
-from settings import Settings
-from store.db import get_engine, session_scope
-from store.models import CollectorRun, PostRow, SourceState
+import cqfriends.collectors.twitter
+from cqfriends.jobs.collect import collect_source
+from cqfriends.jobs.watch import import_watch_folder, report_path
+from cqfriends.normalize.post import RawRecord
+from cqfriends.settings import Settings
+from cqfriends.store.db import get_engine, session_scope
+from cqfriends.store.models import CollectorRun, PostRow, SourceState
 from tests.conftest import FIXTURES, make_settings
 
 SEARCH = "https://api.twitter.com/2/tweets/search/recent"
@@ -151,7 +152,7 @@ def test_refused_token_marks_broken_until_the_token_changes(api, tmp_path, sqlit
 
 
 def test_a_failure_mid_run_keeps_the_fetched_page_and_not_the_cursor(api, live, monkeypatch):
-    monkeypatch.setattr(collectors.twitter, "BACKOFF_SECONDS", 0)
+    monkeypatch.setattr(cqfriends.collectors.twitter, "BACKOFF_SECONDS", 0)
     api.get(SEARCH, json=body("twitter", "search_p1.json"))
     api.get(SEARCH, status=503, json=body("twitter", "error_503.json"))
     summary = collect("twitter", live)
@@ -175,7 +176,7 @@ def test_a_stop_request_ends_the_run_after_the_page_in_hand(live, monkeypatch):
             yield RawRecord(source="twitter", kind="search_page", data=data, origin=SEARCH,
                             fetched_at=datetime.now(UTC), cursor_after={"page": n})
 
-    monkeypatch.setattr(collectors.twitter, "collect", fake_collect)
+    monkeypatch.setattr(cqfriends.collectors.twitter, "collect", fake_collect)
     summary = collect("twitter", live, stop=stop)
     assert summary.stopped and summary.new == 2 and fetched == [0]
     assert state_of(live, "twitter").cursor == {"page": 0}
@@ -232,7 +233,7 @@ def test_a_watch_folder_file_still_being_written_waits(inbox):
 
 
 def test_checks_run_after_a_collection_that_changed_something(api, live, monkeypatch):
-    import moderation.checks.runner as runner
+    import cqfriends.moderation.checks.runner as runner
 
     called: list[bool] = []
     monkeypatch.setattr(runner, "run_checks", lambda **kw: called.append(kw.get("recheck", False)))
@@ -254,8 +255,8 @@ def replace_scheduler(settings: Settings, *, checks: bool):
 
 
 def test_metrics_refresh_looks_recent_tweets_up_and_keeps_a_snapshot(api, tmp_path, sqlite_url):
-    from moderation.refresh import refresh_metrics
-    from store.models import MetricSnapshot
+    from cqfriends.jobs.metrics import refresh_metrics
+    from cqfriends.store.models import MetricSnapshot
 
     settings = live_settings(tmp_path, sqlite_url)
     settings = settings.model_copy(update={"scheduler": settings.scheduler.model_copy(

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from moderation.users import (
+from cqfriends.errors import BadInput, Conflict, NotFound
+from cqfriends.store.db import session_scope
+from cqfriends.store.users import (
     LoginThrottled,
     create_user,
     ensure_first_admin,
+    get_user,
     set_user_password,
     verify_login,
 )
-from normalize.errors import BadInput, Conflict, NotFound
-from store.db import session_scope
-from store.users import get_user
 from tests.web.sessions import fast_passwords  # noqa: F401
 
 
@@ -42,7 +42,7 @@ def test_password_is_hashed_not_stored(engine):
     ("li", "moderator", "short", BadInput),
 ])
 def test_create_user_refuses_bad_input(sqlite_url, username, role, password, error):
-    from store.db import get_engine
+    from cqfriends.store.db import get_engine
     with pytest.raises(error):
         create_user(engine=get_engine(sqlite_url), username=username, role=role, password=password)
 

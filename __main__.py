@@ -1,0 +1,5 @@
+"""``python -m cqfriends``: the same as ``cqf``."""
+
+from cqfriends.cli import main
+
+main()

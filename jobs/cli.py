@@ -1,0 +1,125 @@
+"""``cqf collect``, ``run``, ``demo``, ``jobs`` and ``status``: the main job from a shell.
+
+(No ``from __future__ import annotations`` here: typer reads the annotations of the
+commands defined inside ``register``.)
+"""
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cqfriends.cli import ConfigOption, console, err_console, load, open_database
+
+
+def register(app: typer.Typer) -> None:
+    """Add collect, run, demo, jobs and status to the ``cqf`` command."""
+
+    @app.command("collect")
+    def collect_command(
+        source: Annotated[str | None, typer.Argument(
+            help="twitter, facebook or douyin (the watch folder); default: every enabled one",
+            show_default=False)] = None,
+        config: ConfigOption = None,
+    ) -> None:
+        """Run the collectors once now; exit 1 if one failed."""
+        from cqfriends.jobs.collect import collect_source
+        from cqfriends.jobs.watch import import_watch_folder
+        from cqfriends.scheduler import LIVE_SOURCES
+
+        settings = load(config)
+        engine = open_database(settings)
+        names = [source] if source else [n for n in (*LIVE_SOURCES, "douyin")
+                                         if getattr(settings.sources, n).enabled]
+        failed = False
+        for name in names:
+            if name == "douyin":
+                summary = import_watch_folder(engine=engine, settings=settings)
+            else:
+                summary = collect_source(name, engine=engine, settings=settings)
+            failed = failed or bool(summary.error)
+            out = err_console if summary.error or summary.skipped else console
+            out.print(summary.line(), markup=False, highlight=False)
+        if not names:
+            console.print("no source is enabled in the config")
+        raise typer.Exit(1 if failed else 0)
+
+    @app.command("run")
+    def run_command(
+        host: Annotated[str | None, typer.Option(help="default: web.host")] = None,
+        port: Annotated[int | None, typer.Option(help="default: web.port")] = None,
+        config: ConfigOption = None,
+    ) -> None:
+        """The main job: migrations, the scheduler (if this process leads) and the web app."""
+        from cqfriends.scheduler import MainJob, claim_sqlite_leadership, serve
+
+        settings = load(config)
+        engine = open_database(settings)
+        main = MainJob(settings, engine)
+        claim_sqlite_leadership(main)
+        host, port = host or settings.web.host, port or settings.web.port
+        serve(settings, main, host=host, port=port,
+              on_ready=lambda: console.print(f"cqf running on http://{host}:{port}/ "
+                                             "(Ctrl+C stops)", markup=False))
+
+    @app.command("demo")
+    def demo_command(
+        dir: Annotated[Path, typer.Option("--dir", help="working folder")] = Path("cqf-demo"),
+        host: Annotated[str, typer.Option()] = "127.0.0.1",
+        port: Annotated[int, typer.Option()] = 8000,
+        serve_: Annotated[bool, typer.Option("--serve/--no-serve",
+                                             help="start the main job and web app")] = True,
+        config: ConfigOption = None,
+    ) -> None:
+        """A fresh demo: sample data imported and checked, demo users, main job and web app."""
+        from cqfriends.jobs.demo import prepare_demo
+        from cqfriends.scheduler import MainJob, claim_sqlite_leadership, serve
+
+        def claim(settings, engine):  # type: ignore[no-untyped-def]
+            main = MainJob(settings, engine)
+            claim_sqlite_leadership(main)
+            return main
+
+        settings, engine, main, users = prepare_demo(dir, claim=claim, template=config)
+        console.print(f"demo database: {settings.database.url}", markup=False)
+        for user, role, password in users:
+            console.print(f"demo {role}: user {user} password {password}", markup=False,
+                          highlight=False)
+        if not serve_:
+            main.leadership.release()
+            return
+        url = f"http://{host}:{port}/"
+        serve(settings, main, host=host, port=port, on_ready=lambda: console.print(
+            f"open {url}moderation and log in as a demo user above (Ctrl+C stops)",
+            markup=False))
+
+    @app.command("jobs")
+    def jobs_command(config: ConfigOption = None) -> None:
+        """The configured jobs and their next run times (campaign time zone)."""
+        from rich.table import Table
+
+        from cqfriends.scheduler import list_jobs
+
+        settings = load(config)
+        engine = open_database(settings)
+        table = Table("job", "what", "schedule", "next run")
+        for row in list_jobs(settings, engine):
+            table.add_row(row["id"], row["name"], row["schedule"], row["next_run"])
+        console.print(table)
+
+    @app.command("status")
+    def status_command(
+        format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+        config: ConfigOption = None,
+    ) -> None:
+        """Per source: enabled, last success, last error, next run, cursor, token; the queue."""
+        from cqfriends.jobs.status import print_status, status_report
+
+        settings = load(config)
+        report = status_report(engine=open_database(settings), settings=settings)
+        if format == "json":
+            sys.stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+            return
+        print_status(report, console)

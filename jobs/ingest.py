@@ -1,0 +1,90 @@
+"""Importing files: read -> normalize -> upsert -> checks, for ``cqf import`` and the demo.
+
+The watch folder (``jobs.watch``) and the live collectors (``jobs.collect``)
+run the same ``ingest_records`` path and then the same checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from cqfriends.errors import BadInput
+from cqfriends.normalize.post import RawRecord
+from cqfriends.settings import Settings
+from cqfriends.store.db import session_scope
+from cqfriends.store.imports import record_import
+from cqfriends.store.ingest import IngestSummary, ingest_records, normalize_options
+
+log = logging.getLogger(__name__)
+READERS = {"twitter": "search_page", "facebook": "graph_page"}
+
+
+def read_file(
+    source: str, path: Path, *, column_aliases: dict[str, str] | None = None
+) -> Iterator[RawRecord]:
+    """The raw records of one archive or export file of ``source``."""
+    if source == "douyin":
+        from cqfriends.collectors.douyin import read_export
+        return read_export(path, column_aliases=column_aliases)
+    if source in READERS:
+        from cqfriends.collectors.files import read_json_pages
+        return read_json_pages(path, source=source, kind=READERS[source])
+    raise BadInput(f"unknown source {source!r}; expected twitter, facebook or douyin")
+
+
+def import_files(
+    source: str, paths: Iterable[Path], *, engine: Engine, settings: Settings,
+    on_progress: Callable[[int], None] | None = None,
+) -> IngestSummary:
+    """Import files; a file that cannot be read at all counts as one bad input."""
+    total = IngestSummary()
+    options = normalize_options(settings)
+    for path in paths:
+        try:
+            digest = _sha256(path)
+            summary = ingest_records(read_file(source, path, column_aliases=options.column_aliases),
+                                     engine=engine, options=options,
+                                     on_progress=on_progress)
+        except OSError as e:
+            total.add_error(BadInput(f"cannot read: {e.strerror}", file=str(path)))
+            total.read += 1
+            continue
+        except BadInput as e:
+            if e.file is None:
+                e = BadInput(e.reason, file=str(path), line=e.line, field=e.field)
+            total.add_error(e)
+            total.read += 1
+            continue
+        with session_scope(engine) as session:
+            record_import(session=session, sha256=digest, name=path.name, source=source,
+                          read=summary.read, new=summary.new, updated=summary.updated,
+                          bad=summary.bad)
+        log.info("imported %s: %s", path, summary.line())
+        total.merge(summary)
+    return total
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def run_checks_safely(*, engine: Engine, settings: Settings) -> None:
+    """Checks after a collection; a failing check run must not fail the collection."""
+    from cqfriends.moderation.checks.runner import run_checks
+
+    # In-process language detection: the main job is multithreaded, and forking a
+    # process pool from a threaded process can deadlock the children.
+    languages = settings.languages.model_copy(update={"workers": 1})
+    try:
+        run_checks(engine=engine, settings=settings.model_copy(update={"languages": languages}))
+    except Exception:  # noqa: BLE001 - logged; the next run retries unchecked posts
+        log.exception("checks after collection failed")

@@ -1,0 +1,78 @@
+"""The house: every import says ``cqfriends.``, and data flows one way between the rooms.
+
+collectors -> normalize -> store <- moderation / export <- jobs <- web / scheduler / cli.
+A room may import the rooms below it, never one above; each room's ``cli.py`` is
+part of the shell and may import anything.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ROOMS = ("collectors", "normalize", "store", "moderation", "export", "jobs", "web")
+MODULES = ("cli", "settings", "scheduler", "errors")
+BASE = {"errors", "settings"}
+# What each room (or root module) may import from cqfriends besides itself.
+ALLOWED = {
+    "errors": set(),
+    "settings": {"errors"},
+    "normalize": {"errors"},
+    "collectors": BASE | {"normalize"},
+    "store": BASE | {"normalize"},
+    "moderation": BASE | {"normalize", "store"},
+    "export": BASE | {"normalize", "store"},
+    "jobs": BASE | {"collectors", "normalize", "store", "moderation", "export"},
+    "web": BASE | {"normalize", "store", "moderation", "export", "jobs"},
+    "scheduler": BASE | {"store", "jobs", "web"},
+}
+
+
+def code_files() -> list[Path]:
+    files = [ROOT / f"{name}.py" for name in (*MODULES, "__init__", "__main__")]
+    for room in ROOMS:
+        files += sorted((ROOT / room).rglob("*.py"))
+    return files
+
+
+def imported_modules(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.lineno, node.module))
+    return found
+
+
+def room_of(path: Path) -> str:
+    return path.relative_to(ROOT).parts[0].removesuffix(".py")
+
+
+@pytest.mark.parametrize("path", [*code_files(), *sorted((ROOT / "tests").rglob("*.py")),
+                                  *sorted((ROOT / "bench").glob("*.py"))],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_import_of_our_code_names_the_package(path):
+    bare = [f"line {line}: {name}" for line, name in imported_modules(path)
+            if name.split(".")[0] in (*ROOMS, *MODULES)]
+    assert not bare, f"{path.name} imports our code without 'cqfriends.': {bare}"
+
+
+@pytest.mark.parametrize("path", code_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_rooms_import_only_the_rooms_below_them(path):
+    room = room_of(path)
+    if path.name in ("cli.py", "__main__.py", "__init__.py") and path.parent == ROOT:
+        return  # the shell and the package itself
+    if path.name == "cli.py":
+        return  # a room's commands are part of the shell
+    allowed = ALLOWED[room] | {room}
+    wrong = []
+    for line, name in imported_modules(path):
+        parts = name.split(".")
+        if parts[0] == "cqfriends" and len(parts) > 1 and parts[1] not in allowed:
+            wrong.append(f"line {line}: {name}")
+    assert not wrong, f"{room} may import {sorted(allowed)}; {path.name} imports {wrong}"
