@@ -1,4 +1,4 @@
-"""moderation/pipeline.py: live collection runs, source states, the Douyin watch folder.
+"""jobs/collect.py and jobs/watch.py: live collection runs, source states, the Douyin watch folder.
 
 HTTP only through ``responses`` fakes of the X API and the Graph API.
 """
