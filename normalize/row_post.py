@@ -135,5 +135,5 @@ def _mentions(text: str, spec: RowSpec) -> list[str]:
 
 
 def _match(pattern: re.Pattern[str], text: str) -> str:
-    found = pattern.search(text or "")
+    found = pattern.search(text or "") if pattern.groups else None
     return found.group(1) if found else ""

@@ -74,7 +74,7 @@ def user_url(_sec_uid: str, handle: str) -> str:
 
 ROWS = RowSpec(SOURCE, TABLE, video_url=video_url, user_url=user_url,
                id_in_url=re.compile(r"tiktok\.com/(?:@[^/\s]*/)?(?:video|photo)/(\d{6,})"),
-               sec_uid_in_url=re.compile(r"$^"), utc_times=True)
+               sec_uid_in_url=re.compile(""), utc_times=True)  # TikTok links name handles
 
 
 def is_tiktok_headers(headers: list[str]) -> bool:
