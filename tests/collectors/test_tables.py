@@ -41,6 +41,18 @@ def forged(xml: bytes) -> bytes:
     return xml.replace(b'<dimension ref="A1:F3001" />', b'<dimension ref="A1:XFD1048576" />')
 
 
+def test_rows_are_not_padded_to_a_forged_width(tmp_path):
+    from openpyxl import load_workbook
+
+    from cqfriends.collectors.tables import _iter_values
+
+    path = workbook(tmp_path / "forged.xlsx", rows=3000)
+    rewrite(path, "xl/worksheets/sheet1.xml", forged)
+    book = load_workbook(path, read_only=True)
+    assert book.active.max_column == 16384  # what the file claims
+    assert len(next(iter(_iter_values(book.active)))) == len(HEADERS)
+
+
 def test_a_forged_dimension_costs_nothing(tmp_path):
     path = workbook(tmp_path / "forged.xlsx", rows=3000)
     rewrite(path, "xl/worksheets/sheet1.xml",
