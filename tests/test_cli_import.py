@@ -24,6 +24,7 @@ def run(tmp_path, monkeypatch):
         result = runner.invoke(get_app(), list(args), catch_exceptions=False)
         result.url = url
         return result
+
     return invoke
 
 
@@ -33,7 +34,9 @@ def posts(run) -> list[dict]:
 
 def test_warnings_are_counted_then_the_first_few_shown_with_file_and_line(run, tmp_path):
     path = tmp_path / "no-times.csv"
-    rows = ["作品ID,作品描述,账号昵称"] + [f"74326000000000009{n:02d},作品 {n},Leo" for n in range(8)]
+    rows = ["作品ID,作品描述,账号昵称"] + [
+        f"74326000000000009{n:02d},作品 {n},Leo" for n in range(8)
+    ]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     result = run("import", "douyin", str(path))
     assert result.exit_code == 0, result.output
@@ -44,12 +47,15 @@ def test_warnings_are_counted_then_the_first_few_shown_with_file_and_line(run, t
 
 def test_columns_with_no_caption_time_or_author_exit_2_naming_the_expected_ones(run, tmp_path):
     path = tmp_path / "ids-only.csv"
-    path.write_text("作品ID,点赞数\n7432600000000000901,3\n7432600000000000902,4\n",
-                    encoding="utf-8")
+    path.write_text(
+        "作品ID,点赞数\n7432600000000000901,3\n7432600000000000902,4\n", encoding="utf-8"
+    )
     result = run("import", "douyin", str(path))
     assert result.exit_code == 2, result.output
     assert "no caption, no time and no author" in result.output
-    assert "作品描述" in result.output and "发布时间" in result.output and "账号昵称" in result.output
+    assert (
+        "作品描述" in result.output and "发布时间" in result.output and "账号昵称" in result.output
+    )
     assert posts(run) == []
 
 
@@ -76,16 +82,22 @@ def test_a_non_json_ndjson_file_is_named_with_a_json_message(run, tmp_path):
     path = tmp_path / "export.ndjson"
     path.write_text("colour,size\nred,3\n", encoding="utf-8")
     result = run("import", "douyin", str(path))
-    assert result.exit_code == 2 and "not JSON" in result.output and "expected one of" not in \
-        result.output
+    assert (
+        result.exit_code == 2
+        and "not JSON" in result.output
+        and "expected one of" not in result.output
+    )
 
 
 def test_renormalize_remaps_stored_payloads_and_keeps_moderation(run):
     assert run("import", "douyin", str(FIXTURES / "douyin/share_item_list.json")).exit_code == 0
     engine = get_engine(run("posts").url)
     with session_scope(engine) as session:  # as an older mapping stored it, then decided
-        session.execute(sa.update(PostRow).values(text="old mapping", likes=0,
-                                                   status="approved", section="mobile"))
+        session.execute(
+            sa.update(PostRow).values(
+                text="old mapping", likes=0, status="approved", section="mobile"
+            )
+        )
     first = run("renormalize", "--source", "douyin")
     assert first.exit_code == 0, first.output
     assert "read 2, changed 2, unchanged 0, failed 0" in first.output

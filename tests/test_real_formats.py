@@ -37,18 +37,30 @@ def at(text: str) -> datetime:
 def check_campaign_tweets(posts: dict[str, Post], *, csv: bool = False) -> None:
     original = posts["twitter:1976100000000000001"]
     assert original.url == "https://x.com/emma_in_cq/status/1976100000000000001"
-    assert (original.author.id, original.author.name, original.author.handle,
-            original.author.url) == (EMMA_TW, "Emma Laurent", "emma_in_cq",
-                                     "https://x.com/emma_in_cq")
+    assert (
+        original.author.id,
+        original.author.name,
+        original.author.handle,
+        original.author.url,
+    ) == (EMMA_TW, "Emma Laurent", "emma_in_cq", "https://x.com/emma_in_cq")
     assert original.text.startswith("Hongyadong at dusk with @kofi_cq")
     assert original.created_at == at("2026-10-07T10:05:00+00:00")
     assert original.collected_at == at("2026-10-08T10:00:00+00:00")  # __twarc.retrieved_at
     assert original.lang == "en" and original.hashtags == ["chongqingfriends", "重庆"]
     assert original.mentions == ["kofi_cq"]
-    assert original.media == [Media("photo", "https://pbs.twimg.com/media/Fq000000000301.jpg",
-                                    "https://pbs.twimg.com/media/Fq000000000301.jpg")]
-    assert (original.metrics.likes, original.metrics.comments, original.metrics.shares,
-            original.metrics.views) == (45, 3, 3, 1800)
+    assert original.media == [
+        Media(
+            "photo",
+            "https://pbs.twimg.com/media/Fq000000000301.jpg",
+            "https://pbs.twimg.com/media/Fq000000000301.jpg",
+        )
+    ]
+    assert (
+        original.metrics.likes,
+        original.metrics.comments,
+        original.metrics.shares,
+        original.metrics.views,
+    ) == (45, 3, 3, 1800)
     retweet = posts["twitter:1976100000000000002"]
     assert retweet.is_repost and retweet.repost_of == "twitter:1976100000000000001"
     assert retweet.author.handle == "kofi_cq" and retweet.text == original.text
@@ -126,7 +138,9 @@ EMMA_DY = "douyin:7432100000000000101"
 
 def check_emma(post: Post, *, cover: bool = True, duration: bool = True) -> None:
     assert post.url == "https://www.douyin.com/video/7432100000000000101"
-    assert post.text == "洪崖洞的日落 🌇 Hongyadong sunset #chongqingfriends #外国人在重庆 #NightView"
+    assert (
+        post.text == "洪崖洞的日落 🌇 Hongyadong sunset #chongqingfriends #外国人在重庆 #NightView"
+    )
     assert post.created_at == datetime(2026, 10, 3, 13, 2, tzinfo=UTC)
     assert post.hashtags == ["chongqingfriends", "外国人在重庆", "nightview"]
     assert (post.metrics.likes, post.metrics.comments, post.metrics.shares) == (12830, 412, 960)
@@ -155,16 +169,24 @@ def test_zeeschuimer_douyin_csv():
 
 
 def test_mediacrawler_csv_and_jsonl_2025_with_user_fields():
-    for name in ("douyin/mediacrawler_2025_contents.csv", "douyin/mediacrawler_2025_contents.jsonl"):
+    for name in (
+        "douyin/mediacrawler_2025_contents.csv",
+        "douyin/mediacrawler_2025_contents.jsonl",
+    ):
         posts, errors, _ = read("douyin", name)
         assert not errors and len(posts) == 3, name
         emma = posts[EMMA_DY]
         check_emma(emma, cover=False, duration=False)
         assert (emma.author.id, emma.author.name, emma.author.handle) == (
-            "3300000000000001", "Emma在重庆", "emma_cq")
+            "3300000000000001",
+            "Emma在重庆",
+            "emma_cq",
+        )
         assert emma.author.url == "https://www.douyin.com/user/MS4wLjABAAAAemmaFixture"
         marco = posts["douyin:7433000000000000501"]
-        assert marco.media[0].preview_url == "https://p6-dy.byteimg.com/large/tos-cn-p-0015/marco.jpeg"
+        assert (
+            marco.media[0].preview_url == "https://p6-dy.byteimg.com/large/tos-cn-p-0015/marco.jpeg"
+        )
         assert [m.type for m in posts["douyin:7433000000000000502"].media] == ["photo", "photo"]
 
 
@@ -183,22 +205,33 @@ def test_douyin_share_api_item_list():
     marco = posts["douyin:7433000000000000501"]
     assert marco.created_at == datetime.fromtimestamp(1791200000, UTC)
     assert (marco.author.id, marco.author.name, marco.author.handle) == (
-        "3300000000000005", "Marco在山城", "3300505")
+        "3300000000000005",
+        "Marco在山城",
+        "3300505",
+    )
     assert marco.metrics.likes == 2301 and marco.hashtags == ["外国人在重庆", "chongqingfriends"]
-    assert marco.media[0].url.startswith("https://aweme.snssdk.com/") and marco.media[0].duration_ms == 21400
+    assert (
+        marco.media[0].url.startswith("https://aweme.snssdk.com/")
+        and marco.media[0].duration_ms == 21400
+    )
     assert [m.type for m in posts["douyin:7433000000000000502"].media] == ["photo", "photo"]
 
 
 def check_ana(post: Post, *, exact: bool) -> None:
     assert post.url == "https://www.tiktok.com/@ana.travels/video/7434000000000000701"
     assert (post.author.name, post.author.handle, post.author.url) == (
-        "Ana 🇧🇷 in China", "ana.travels", "https://www.tiktok.com/@ana.travels")
+        "Ana 🇧🇷 in China",
+        "ana.travels",
+        "https://www.tiktok.com/@ana.travels",
+    )
     assert post.created_at == datetime.fromtimestamp(1791300000, UTC)
     assert post.hashtags == ["chongqingfriends", "chongqing", "travelchina"]
     likes = 25431 if exact else 25400  # statsV2 is exact; the CSVs carry stats
     assert (post.metrics.likes, post.metrics.comments) == (likes, 402)
     [video] = post.media
-    assert video.url.startswith("https://v16-webapp-prime.us.tiktok.com/video/tos/alisg/ana-download")
+    assert video.url.startswith(
+        "https://v16-webapp-prime.us.tiktok.com/video/tos/alisg/ana-download"
+    )
 
 
 def test_zeeschuimer_tiktok_capture_dropped_in_the_douyin_inbox_is_tiktok():
@@ -210,7 +243,11 @@ def test_zeeschuimer_tiktok_capture_dropped_in_the_douyin_inbox_is_tiktok():
     assert ana.media[0].duration_ms == 28000 and ana.metrics.views == 612004
     assert ana.collected_at == datetime.fromtimestamp(1791320000.001, UTC)
     tunde = posts["tiktok:7434000000000000702"]  # embedded: the author is the handle
-    assert (tunde.author.handle, tunde.author.name, tunde.lang) == ("tunde.eats", "Tunde Eats", None)
+    assert (tunde.author.handle, tunde.author.name, tunde.lang) == (
+        "tunde.eats",
+        "Tunde Eats",
+        None,
+    )
     assert tunde.mentions == ["ana.travels"]
 
 

@@ -88,7 +88,8 @@ def test_nul_bytes_and_huge_counts_are_stored_cleaned_on_both_databases(engine):
     data = page("51", "52").data
     data["data"][0]["text"] = "NUL \x00 in the text \ud800"
     data["data"][1]["public_metrics"]["like_count"] = 10**20
-    record = RawRecord(source="twitter", kind="search_page", data=data, origin="p", fetched_at=FETCHED)
+    record = RawRecord(source="twitter", kind="search_page", data=data, origin="p",
+                       fetched_at=FETCHED)
     summary = ingest_records([record], engine=engine, options=NormalizeOptions())
     assert (summary.new, summary.bad, summary.warned) == (2, 0, 2)
     with session_scope(engine) as session:
