@@ -82,6 +82,8 @@ def read_archive(path: Path, *, source: str, kind: str) -> Iterator[RawRecord]:
     path = Path(path)
     if path.suffix.lower() != ".csv":
         return guard_records(read_json_pages(path, source=source, kind=kind), path, source)
+    if source != "twitter":
+        raise BadInput(f"{source} answers are JSON files, not CSV", file=str(path))
     return guard_records(_csv_records(path, source), path, source)
 
 
