@@ -110,3 +110,23 @@ def test_a_non_json_ndjson_file_gets_a_json_message(tmp_path):
     path.write_text("colour,size\nred,3\n", encoding="utf-8")
     with pytest.raises(BadInput, match="not JSON: a .ndjson file holds one JSON object per line"):
         list(read_export(path))
+
+
+def test_an_xlsx_id_excel_stored_as_a_number_is_recovered_exactly_from_the_link(tmp_path):
+    from cqfriends.normalize import normalize_record
+    from cqfriends.normalize.post import NormalizeOptions
+
+    book = Workbook()
+    book.active.append(HEADERS)
+    exact = "7432700000000000902"
+    book.active.append([float(exact), "作品 #chongqingfriends", "2026-10-06 15:20:00", "Маша", 12,
+                        f"https://www.douyin.com/video/{exact}"])
+    book.active.append([float(exact), "wrong link", "2026-10-06 15:20:00", "Маша", 12,
+                        "https://www.douyin.com/video/7432700000000009999"])
+    path = tmp_path / "creator.xlsx"
+    book.save(path)
+    first, second = (normalize_record(r, NormalizeOptions()) for r in read_export(path))
+    [post] = first.posts
+    assert post.source_id == exact and any("lost precision" in w for w in first.warnings)
+    [error] = second.errors  # the link names another work: the id stays unusable
+    assert (error.line, error.field) == (3, "作品ID") and "precision lost" in str(error)
