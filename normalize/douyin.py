@@ -227,8 +227,9 @@ def _post_from_item(record: RawRecord, warnings: list[str]) -> Post:
     if not media and isinstance(item.get("video"), dict):
         video = _video_media(item["video"], item.get("duration"))
         media += [video] if video else []
-    forwarded: dict[str, Any] = next((item[k] for k in ("forward_item", "forwardItem", "origin_aweme")
-                      if isinstance(item.get(k), dict)), {})
+    forwarded: dict[str, Any] = next(
+        (item[k] for k in ("forward_item", "forwardItem", "origin_aweme")
+         if isinstance(item.get(k), dict)), {})
     original = _text(forwarded.get("aweme_id")) or _text(forwarded.get("awemeId"))
     repost_of = f"{SOURCE}:{original}" if original else None
 
