@@ -85,6 +85,7 @@ class ImportSource(StrEnum):
     twitter = "twitter"
     facebook = "facebook"
     douyin = "douyin"
+    tiktok = "tiktok"
 
 
 @app.command("init")
@@ -127,6 +128,7 @@ def import_command(
         err_console.print(f"[yellow]bad:[/] {escape(str(error))}")
     if summary.bad > len(summary.errors):
         err_console.print(f"... and {summary.bad - len(summary.errors)} more bad rows")
+    _print_warnings(summary.warned, summary.warnings)
     console.print(summary.line(), markup=False, highlight=False)
     if summary.read == summary.bad and summary.bad:
         raise typer.Exit(2)
@@ -135,7 +137,8 @@ def import_command(
 
 @app.command("posts")
 def posts_command(
-    source: Annotated[str | None, typer.Option(help="twitter, facebook, instagram, douyin")] = None,
+    source: Annotated[str | None, typer.Option(
+        help="twitter, facebook, instagram, douyin, tiktok")] = None,
     status: Annotated[str | None, typer.Option(help="collected, pending, approved, ...")] = None,
     format: Annotated[Format, typer.Option("--format")] = Format.table,
     config: ConfigOption = None,
@@ -162,6 +165,19 @@ def posts_command(
                           escape(row["author_handle"] or row["author_name"]),
                           (row["created_at"] or "")[:16], escape(row["text"][:60]))
         console.print(table)
+
+
+WARNINGS_SHOWN = 5
+
+
+def _print_warnings(count: int, warnings: list[str]) -> None:
+    """The number of warnings, then the first few (each names its file and line)."""
+    if not count:
+        return
+    err_console.print(f"[yellow]warnings: {count}[/]" + (
+        f" (the first {WARNINGS_SHOWN}:)" if count > WARNINGS_SHOWN else ""))
+    for warning in warnings[:WARNINGS_SHOWN]:
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}")
 
 
 def _progress() -> Progress:

@@ -17,7 +17,7 @@ from cqfriends.store.models import PostRow
 from cqfriends.store.posts import post_public_dict
 
 PLATFORMS = {"twitter": "X (Twitter)", "facebook": "Facebook", "instagram": "Instagram",
-             "douyin": "Douyin"}
+             "douyin": "Douyin", "tiktok": "TikTok"}
 # http(s)://host[...]: no whitespace or control characters anywhere, a non-empty host.
 _HTTP_URL = re.compile(r"(?i:https?)://[^\x00-\x20\x7f/?#\\@]+(?:@[^\x00-\x20\x7f/?#\\]+)?"
                        r"(?:[/?#][^\x00-\x20\x7f]*)?\Z")

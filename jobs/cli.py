@@ -123,3 +123,24 @@ def register(app: typer.Typer) -> None:
             sys.stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
             return
         print_status(report, console)
+
+    @app.command("renormalize")
+    def renormalize_command(
+        source: Annotated[str | None, typer.Option(
+            "--source", help="only this source (twitter, facebook, instagram, douyin, tiktok)",
+            show_default=False)] = None,
+        config: ConfigOption = None,
+    ) -> None:
+        """Map every stored raw payload again with today's normalizers; moderation is kept.
+
+        Prints how many posts changed; exit 1 if some payloads could not be mapped.
+        """
+        from cqfriends.jobs.renormalize import renormalize_posts
+
+        settings = load(config)
+        summary = renormalize_posts(engine=open_database(settings), settings=settings,
+                                    source=source)
+        for problem in summary.problems:
+            err_console.print(f"not re-mapped: {problem}", markup=False, highlight=False)
+        console.print(summary.line(), markup=False, highlight=False)
+        raise typer.Exit(1 if summary.failed else 0)

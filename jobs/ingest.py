@@ -28,13 +28,14 @@ def read_file(
     source: str, path: Path, *, column_aliases: dict[str, str] | None = None
 ) -> Iterator[RawRecord]:
     """The raw records of one archive or export file of ``source``."""
-    if source == "douyin":
-        from cqfriends.collectors.douyin import read_export
-        return read_export(path, column_aliases=column_aliases)
+    if source in ("douyin", "tiktok"):
+        from cqfriends.collectors import douyin, tiktok
+        reader = douyin.read_export if source == "douyin" else tiktok.read_export
+        return reader(path, column_aliases=column_aliases)
     if source in READERS:
-        from cqfriends.collectors.files import read_json_pages
-        return read_json_pages(path, source=source, kind=READERS[source])
-    raise BadInput(f"unknown source {source!r}; expected twitter, facebook or douyin")
+        from cqfriends.collectors.files import read_archive
+        return read_archive(path, source=source, kind=READERS[source])
+    raise BadInput(f"unknown source {source!r}; expected twitter, facebook, douyin or tiktok")
 
 
 def import_files(

@@ -9,12 +9,14 @@ a missing Instagram timestamp).
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
 from cqfriends.errors import BadInput, NormalizeError
+from cqfriends.normalize.clean import json_depth_exceeds
 from cqfriends.normalize.post import (
     Author,
     Batch,
@@ -41,25 +43,83 @@ class ItemError(ValueError):
 
 
 def normalize_page(record: RawRecord, options: NormalizeOptions) -> Batch:
-    """Every usable item of one Graph response page; bad items go to ``batch.errors``."""
+    """Every usable item of one Graph answer; bad items go to ``batch.errors``.
+
+    An answer is a page (``{"data": [...], "paging"}``), one object (a line of
+    facebook-sdk's ``get_all_connections`` items, or ``get_object``), an ``?ids=``
+    answer (``{id: object, ...}``) or one element of a batch answer
+    (``{"code", "headers", "body": "<JSON text>"}``; ``null`` for an operation that
+    timed out).
+    """
     batch = Batch()
     page = record.data
     if isinstance(page, BadInput):  # a line the file reader could not parse
         batch.errors.append(page)
         return batch
-    if isinstance(page, dict) and "error" in page:
-        batch.errors.append(_page_error(record, "error", describe_graph_error(page["error"])))
-        return batch
-    items = page.get("data") if isinstance(page, dict) else None
-    if not isinstance(items, list):
-        batch.errors.append(_page_error(record, "data", "not a Graph API page (no 'data' list)"))
+    try:
+        items, where = graph_items(page)
+    except ItemError as e:
+        batch.errors.append(_page_error(record, e.field, str(e)))
         return batch
     for index, item in enumerate(items):
+        path = where(index)
         try:
             batch.posts.append(map_item(item, record, batch.warnings, index))
         except ItemError as e:
-            batch.errors.append(_page_error(record, f"data[{index}].{e.field}".rstrip("."), str(e)))
+            batch.errors.append(_page_error(record, f"{path}.{e.field}".strip("."), str(e)))
+        except Exception as e:  # noqa: BLE001 - one item's surprise must not cost the page
+            batch.errors.append(_page_error(
+                record, path, f"unusable item ({type(e).__name__}: {str(e)[:200]})"))
     return batch
+
+
+def graph_items(answer: Any, depth: int = 0) -> tuple[list[Any], Any]:
+    """The items of one Graph answer and how to name item i; ``ItemError`` if none."""
+    if answer is None:
+        raise ItemError("", "no answer (a batch operation that timed out)")
+    if not isinstance(answer, dict):
+        raise ItemError("data", "not a Graph API answer (no 'data' list, object or batch answer)")
+    if "error" in answer:
+        raise ItemError("error", describe_graph_error(answer["error"]))
+    if "data" in answer:
+        if not isinstance(answer["data"], list):
+            raise ItemError("data", "not a Graph API page ('data' is not a list)")
+        return answer["data"], lambda i: f"data[{i}]"
+    if "code" in answer and "body" in answer and depth == 0:
+        return graph_items(_batch_body(answer), depth + 1)
+    if "id" in answer:
+        return [answer], lambda i: ""
+    objects = list(answer.values())
+    if objects and all(isinstance(o, dict) and str(o.get("id")) == str(k)
+                       for k, o in answer.items()):
+        keys = list(answer)
+        return objects, lambda i: str(keys[i])
+    raise ItemError("data", "not a Graph API answer (no 'data' list, object or batch answer)")
+
+
+def _batch_body(answer: dict[str, Any]) -> Any:
+    body = answer.get("body")
+    if not isinstance(body, str):
+        raise ItemError("body", "batch answer without a JSON body")
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):
+        raise ItemError("body", "batch answer body is not JSON") from None
+    if json_depth_exceeds(parsed):
+        raise ItemError("body", "batch answer body is nested too deeply")
+    code = answer.get("code")
+    if code != 200 and not (isinstance(parsed, dict) and "error" in parsed):
+        raise ItemError("code", f"batch operation answered HTTP {code!r}")
+    return parsed
+
+
+def renormalize(raw: Any, *, collected_at: datetime, options: NormalizeOptions) -> Post:
+    """``cqf renormalize``: a stored item mapped again."""
+    record = RawRecord("facebook", "graph_page", raw, "stored", collected_at)
+    try:
+        return map_item(raw, record, [], 0)
+    except ItemError as e:
+        raise NormalizeError(str(e), field=e.field or None) from None
 
 
 def describe_graph_error(error: Any) -> str:
@@ -145,12 +205,13 @@ def _instagram_post(
 def parse_time(value: Any, field: str) -> datetime:
     """Graph times: ``2026-10-03T12:05:00+0000`` (also accepts ``Z`` and ``+00:00``)."""
     if not isinstance(value, str):
-        raise ItemError(field, f"not a time: {value!r}")
+        raise ItemError(field, f"not a time: {str(value)[:40]!r}")
     try:
-        parsed = datetime.strptime(value.strip(), "%Y-%m-%dT%H:%M:%S%z")
+        return datetime.strptime(value.strip(), "%Y-%m-%dT%H:%M:%S%z").astimezone(UTC)
     except ValueError:
-        raise ItemError(field, f"not a Graph API time: {value!r}") from None
-    return parsed.astimezone(UTC)
+        raise ItemError(field, f"not a Graph API time: {value[:40]!r}") from None
+    except OverflowError:
+        raise ItemError(field, f"time out of range: {value[:40]!r}") from None
 
 
 def extract_hashtags(text: str) -> list[str]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-SOURCES = ("twitter", "facebook", "instagram", "douyin")
+SOURCES = ("twitter", "facebook", "instagram", "douyin", "tiktok")
 MediaType = Literal["photo", "video", "gif"]
 
 
@@ -84,7 +84,7 @@ class RawRecord:
     posts are committed (collectors set it on the last record of a run only).
     """
 
-    source: str  # collector family: twitter | facebook | douyin
+    source: str  # collector family: twitter | facebook | douyin | tiktok
     kind: str  # twitter: search_page | tweets_page; facebook: graph_page; douyin: item | row
     data: Any
     origin: str

@@ -8,6 +8,14 @@ Every tweet in ``data`` becomes one Post; a tweet that cannot be used becomes a
 Partial errors of the API (``errors[]``, e.g. a suspended mentioned user) become
 warnings. ``Post.raw`` holds the tweet plus only the includes it references, so
 ``normalize_raw(post.raw, ...)`` re-normalizes one post alone.
+
+Besides search pages: a twarc2 ``stream`` message (``data`` is one tweet object),
+a ``twarc2 flatten`` line (one tweet with ``author``, ``attachments.media`` and the
+referenced tweets expanded inline) and a twarc-csv row (``normalize.twitter_csv``).
+An edited tweet is one post keyed by the first id of ``edit_history_tweet_ids``
+(the original's): every version maps to it, the newest version's text and link are
+the post's, and ``raw["edit_rank"]`` (the version's place in the history) keeps an
+older version from overwriting a newer one (``store.posts``).
 """
 
 from __future__ import annotations
@@ -30,7 +38,9 @@ from cqfriends.normalize.post import (
 )
 
 SOURCE = "twitter"
-NO_LANGUAGE = frozenset({"und", "qme", "qht", "qam", "zxx", "art"})
+# X's codes for "no language": undefined, media/hashtags/cashtags/mentions only, very
+# short text, quote-only, no linguistic content, art.
+NO_LANGUAGE = frozenset({"und", "qme", "qht", "qam", "qst", "qct", "zxx", "art"})
 _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,50}$")
 _PAGE_KEYS = ("data", "meta", "errors")
 
@@ -52,52 +62,91 @@ class Includes:
             media=_index(includes.get("media"), "media_key"),
         )
 
+    @classmethod
+    def from_flat_tweet(cls, tweet: Mapping[str, Any]) -> Includes:
+        """What ``twarc2 flatten`` put inline: the author, media, referenced tweets."""
+        found = cls()
+        for item in (tweet, *_referenced(tweet)):
+            user = item.get("author")
+            if isinstance(user, Mapping) and user.get("id"):
+                found.users[str(user["id"])] = user
+            for media in _list((_mapping(item.get("attachments"))).get("media")):
+                if isinstance(media, Mapping) and media.get("media_key"):
+                    found.media[str(media["media_key"])] = media
+        for ref in _referenced(tweet):
+            if ref.get("id") and any(k in ref for k in ("text", "author_id", "created_at")):
+                found.tweets[str(ref["id"])] = ref
+        return found
+
+    def merged(self, other: Includes) -> Includes:
+        return Includes(users={**other.users, **self.users},
+                        tweets={**other.tweets, **self.tweets},
+                        media={**other.media, **self.media})
+
 
 def normalize_page(record: RawRecord, options: NormalizeOptions) -> Batch:
-    """Map one API page (or a tweepy ``Response``) to a Batch of posts, errors, warnings."""
+    """Map one API page, stream message or flattened tweet to a Batch of posts, errors."""
     if isinstance(record.data, BadInput):  # a line the file reader could not parse
         return Batch(errors=[record.data])
+    if record.kind == "csv_row":
+        from cqfriends.normalize.twitter_csv import normalize_row
+        return normalize_row(record, options)
     page = coerce_page(record.data)
+    if isinstance(page, Mapping) and not any(k in page for k in _PAGE_KEYS) and "id" in page:
+        return _tweets_batch(record, [page], Includes(), flat=True)
     if not isinstance(page, Mapping) or not any(k in page for k in _PAGE_KEYS):
-        return Batch(
-            errors=[
-                NormalizeError(
-                    "not an X API v2 page (expected 'data', 'meta' or 'errors')",
-                    file=record.origin,
-                    line=record.line,
-                )
-            ]
-        )
-    batch = Batch(warnings=[describe_api_error(e) for e in page.get("errors") or []])
+        return Batch(errors=[NormalizeError(
+            "not an X API v2 page, stream message or flattened tweet (expected 'data', "
+            "'meta', 'errors' or a tweet 'id')", file=record.origin, line=record.line)])
     tweets = page.get("data") or []
+    if isinstance(tweets, Mapping):  # twarc2 stream, GET /2/tweets/:id: one tweet
+        tweets = [tweets]
     if not isinstance(tweets, list):
-        batch.errors.append(
-            NormalizeError(
-                "'data' is not a list", field="data", file=record.origin, line=record.line
-            )
-        )
-        return batch
-    includes = Includes.from_page(page.get("includes"))
+        batch = Batch(errors=[NormalizeError("'data' is neither a list nor a tweet", field="data",
+                                             file=record.origin, line=record.line)])
+    else:
+        batch = _tweets_batch(record, tweets, Includes.from_page(page.get("includes")))
+    errors = page.get("errors")
+    if isinstance(errors, list):
+        batch.warnings[:0] = [describe_api_error(e) for e in errors]
+    return batch
+
+
+def _tweets_batch(record: RawRecord, tweets: list[Any], includes: Includes,
+                  flat: bool = False) -> Batch:
+    batch = Batch()
     for i, tweet in enumerate(tweets):
+        here = "" if flat else f"data[{i}]"
         try:
-            batch.posts.append(
-                normalize_tweet(
-                    tweet, includes, collected_at=record.fetched_at, warnings=batch.warnings
-                )
-            )
+            found = Includes.from_flat_tweet(tweet) if isinstance(tweet, Mapping) else Includes()
+            batch.posts.append(normalize_tweet(tweet, includes.merged(found),
+                                               collected_at=record.fetched_at,
+                                               warnings=batch.warnings))
         except NormalizeError as e:
-            path = f"data[{i}]" + (f".{e.field}" if e.field else "")
-            batch.errors.append(
-                NormalizeError(e.reason, field=path, file=record.origin, line=record.line)
-            )
+            path = ".".join(p for p in (here, e.field or "") if p) or None
+            batch.errors.append(NormalizeError(e.reason, field=path, file=record.origin,
+                                               line=record.line))
+        except Exception as e:  # noqa: BLE001 - one tweet's surprise must not cost the page
+            batch.errors.append(NormalizeError(
+                f"unusable tweet ({type(e).__name__}: {str(e)[:200]})", field=here or None,
+                file=record.origin, line=record.line))
     return batch
 
 
 def normalize_raw(raw: Mapping[str, Any], *, collected_at: datetime) -> Post:
     """Re-normalize a stored ``Post.raw`` (``{"tweet", "includes"}``) on its own."""
-    return normalize_tweet(
-        raw.get("tweet"), Includes.from_page(raw.get("includes")), collected_at=collected_at
-    )
+    tweet = raw.get("tweet")
+    includes = Includes.from_page(raw.get("includes"))
+    if isinstance(tweet, Mapping):
+        includes = includes.merged(Includes.from_flat_tweet(tweet))
+    return normalize_tweet(tweet, includes, collected_at=collected_at)
+
+
+def renormalize(raw: Any, *, collected_at: datetime, options: NormalizeOptions) -> Post:
+    """``cqf renormalize``: a stored ``Post.raw`` mapped again."""
+    if not isinstance(raw, Mapping):
+        raise NormalizeError("stored raw payload is not an object")
+    return normalize_raw(raw, collected_at=collected_at)
 
 
 def normalize_tweet(
@@ -110,26 +159,32 @@ def normalize_tweet(
     """One v2 Tweet object -> Post; raises NormalizeError with a field relative to the tweet."""
     if not isinstance(tweet, Mapping):
         raise NormalizeError("tweet is not an object")
-    tweet_id = tweet.get("id")
-    if not isinstance(tweet_id, str | int) or isinstance(tweet_id, bool) or not str(tweet_id):
+    tweet_id = _tweet_id(tweet.get("id"))
+    if tweet_id is None:
         raise NormalizeError("missing tweet id", field="id")
-    tweet_id = str(tweet_id)
+    history = [str(i) for i in _list(tweet.get("edit_history_tweet_ids"))
+               if _tweet_id(i) is not None]
+    edit_rank = history.index(tweet_id) if tweet_id in history else 0
+    post_id = history[0] if tweet_id in history else tweet_id  # every version: one post
     created_at = parse_time(tweet.get("created_at"), field_name="created_at")
-    author_id = str(tweet.get("author_id") or "")
+    author_id = _tweet_id(tweet.get("author_id")) or ""
     user = includes.users.get(author_id, {})
     author = make_author(author_id, user)
     retweeted_id = referenced_id(tweet, "retweeted")
     original = includes.tweets.get(retweeted_id or "", {})
-    text = str(original.get("text") or tweet.get("text") or "")
+    text = _str(original.get("text")) or _str(tweet.get("text"))
     media, missing = resolve_media(tweet, includes)
     if missing and warnings is not None:
         warnings.append(f"tweet {tweet_id}: media not in includes: {', '.join(missing)}")
     hashtags = entity_values(tweet, "hashtags", "tag", lower=True)
     if original:  # the RT text is truncated: the original's hashtags count too
         hashtags = _unique(hashtags + entity_values(original, "hashtags", "tag", lower=True))
+    raw: dict[str, Any] = {"tweet": dict(tweet), "includes": referenced_includes(tweet, includes)}
+    if edit_rank:
+        raw["edit_rank"] = edit_rank
     return Post(
         source=SOURCE,
-        source_id=tweet_id,
+        source_id=post_id,
         url=status_url(tweet_id, author.handle),
         author=author,
         text=text,
@@ -142,7 +197,7 @@ def normalize_tweet(
         metrics=make_metrics(tweet, [includes.media.get(k, {}) for k in media_keys(tweet)]),
         is_repost=retweeted_id is not None,
         repost_of=f"{SOURCE}:{retweeted_id}" if retweeted_id else None,
-        raw={"tweet": dict(tweet), "includes": referenced_includes(tweet, includes)},
+        raw=raw,
     )
 
 
@@ -169,17 +224,19 @@ def parse_time(value: Any, *, field_name: str) -> datetime:
         raise NormalizeError("missing timestamp", field=field_name)
     try:
         parsed = datetime.fromisoformat(value)
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except ValueError:
         raise NormalizeError(f"not an ISO 8601 time: {value[:40]!r}", field=field_name) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:
+        raise NormalizeError(f"time out of range: {value[:40]!r}", field=field_name) from None
 
 
 def make_author(author_id: str, user: Mapping[str, Any]) -> Author:
-    handle = str(user.get("username") or "")
+    handle = _str(user.get("username"))
     handle = handle if _HANDLE.match(handle) else ""
     return Author(
         id=author_id,
-        name=str(user.get("name") or handle),
+        name=_str(user.get("name")) or handle,
         handle=handle,
         url=f"https://x.com/{handle}" if handle else "",
     )
@@ -198,22 +255,22 @@ def clean_lang(lang: Any) -> str | None:
 
 
 def referenced_id(tweet: Mapping[str, Any], kind: str) -> str | None:
-    for ref in tweet.get("referenced_tweets") or []:
-        if isinstance(ref, Mapping) and ref.get("type") == kind and ref.get("id"):
+    for ref in _referenced(tweet):
+        if ref.get("type") == kind and _tweet_id(ref.get("id")):
             return str(ref["id"])
     return None
 
 
 def entity_values(tweet: Mapping[str, Any], kind: str, key: str, *, lower: bool = False) -> list:
-    entities = tweet.get("entities") or {}
-    items = [e for e in entities.get(kind) or [] if isinstance(e, Mapping)]
-    values = [str(e[key]) for e in items if e.get(key)]
+    entities = _mapping(tweet.get("entities"))
+    items = [e for e in _list(entities.get(kind)) if isinstance(e, Mapping)]
+    values = [e[key] for e in items if isinstance(e.get(key), str) and e[key]]
     return _unique([v.lower().lstrip("#") for v in values] if lower else values)
 
 
 def media_keys(tweet: Mapping[str, Any]) -> list[str]:
-    keys = (tweet.get("attachments") or {}).get("media_keys") or []
-    return [str(k) for k in keys]
+    keys = _mapping(tweet.get("attachments")).get("media_keys")
+    return [k for k in _list(keys) if isinstance(k, str) and k]
 
 
 def resolve_media(tweet: Mapping[str, Any], includes: Includes) -> tuple[list[Media], list[str]]:
@@ -245,11 +302,11 @@ def make_media(item: Mapping[str, Any]) -> Media | None:
     )
 
 
-def best_mp4(variants: list[Any]) -> str:
+def best_mp4(variants: Any) -> str:
     """URL of the highest-bit-rate MP4 variant ('' when there is none)."""
     mp4 = [
         v
-        for v in variants
+        for v in _list(variants)
         if isinstance(v, Mapping) and v.get("content_type") == "video/mp4" and _http(v.get("url"))
     ]
     if not mp4:
@@ -258,8 +315,8 @@ def best_mp4(variants: list[Any]) -> str:
 
 
 def make_metrics(tweet: Mapping[str, Any], media: list[Mapping[str, Any]]) -> Metrics:
-    pm = tweet.get("public_metrics") or {}
-    views = [_int((m.get("public_metrics") or {}).get("view_count")) for m in media]
+    pm = _mapping(tweet.get("public_metrics"))
+    views = [_int(_mapping(m.get("public_metrics")).get("view_count")) for m in media]
     return Metrics(
         likes=_int(pm.get("like_count")),
         comments=_int(pm.get("reply_count")),
@@ -270,9 +327,7 @@ def make_metrics(tweet: Mapping[str, Any], media: list[Mapping[str, Any]]) -> Me
 
 def referenced_includes(tweet: Mapping[str, Any], includes: Includes) -> dict[str, list]:
     """The users, tweets and media this tweet points at, so it can be re-normalized alone."""
-    tweet_ids = [
-        str(r.get("id")) for r in tweet.get("referenced_tweets") or [] if isinstance(r, Mapping)
-    ]
+    tweet_ids = [str(r.get("id")) for r in _referenced(tweet)]
     tweets = [includes.tweets[i] for i in tweet_ids if i in includes.tweets]
     user_ids = _unique([str(t.get("author_id") or "") for t in (tweet, *tweets)])
     return {
@@ -293,9 +348,28 @@ def describe_api_error(error: Any) -> str:
 
 
 def _index(items: Any, key: str) -> dict[str, Mapping[str, Any]]:
-    if not isinstance(items, list):
-        return {}
-    return {str(i[key]): i for i in items if isinstance(i, Mapping) and i.get(key)}
+    return {str(i[key]): i for i in _list(items)
+            if isinstance(i, Mapping) and _tweet_id(i.get(key)) is not None}
+
+
+def _tweet_id(value: Any) -> str | None:
+    """An id as text (X sends strings; tweepy gives ints); None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    text = str(value) if isinstance(value, str) or value.bit_length() < 256 else ""
+    return text.strip() or None
+
+
+def _referenced(tweet: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [r for r in _list(tweet.get("referenced_tweets")) if isinstance(r, Mapping)]
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _unique(values: list[str]) -> list[str]:
@@ -304,6 +378,10 @@ def _unique(values: list[str]) -> list[str]:
 
 def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _http(value: Any) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,11 +25,14 @@ class UpsertResult:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    # (source, source_id) -> "new" | "updated" | "unchanged", for the caller's file counts
+    outcomes: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def __iadd__(self, other: UpsertResult) -> UpsertResult:
         self.new += other.new
         self.updated += other.updated
         self.unchanged += other.unchanged
+        self.outcomes.update(other.outcomes)
         return self
 
 
@@ -55,8 +58,10 @@ def upsert_posts(*, session: Session, posts: Sequence[Post]) -> UpsertResult:
     commits; one call is one batch (a few hundred posts keeps memory flat).
     """
     latest: dict[tuple[str, str], dict[str, Any]] = {}
-    for post in posts:  # the same post twice in a batch: the later collection wins
-        latest[(post.source, post.source_id)] = post_values(post)
+    for post in posts:  # the same post twice in a batch: the later (or newer edit) wins
+        key, values = (post.source, post.source_id), post_values(post)
+        if key not in latest or edit_rank(values["raw"]) >= edit_rank(latest[key]["raw"]):
+            latest[key] = values
     if not latest:
         return UpsertResult()
     existing = _existing_rows(session, list(latest))
@@ -68,22 +73,31 @@ def upsert_posts(*, session: Session, posts: Sequence[Post]) -> UpsertResult:
             values.update(updated_at=now, changed_at=now)
         inserted = _insert_ignoring_conflicts(session, fresh)
         result.new += len(inserted)
+        result.outcomes.update(dict.fromkeys(inserted, "new"))
         _snapshot(session, [(pid, latest[k]) for k, pid in inserted.items()])
     changed_metrics: list[tuple[int, dict[str, Any]]] = []
     for key, row in existing.items():
         values = latest[key]
         changes = {c: values[c] for c in CONTENT_COLUMNS + METRIC_COLUMNS if row[c] != values[c]}
-        if not changes:
-            result.unchanged += 1
+        if not changes or edit_rank(values["raw"]) < edit_rank(row["raw"]):
+            result.unchanged += 1  # an earlier version of an edited post never wins
+            result.outcomes[key] = "unchanged"
             continue
         changes["updated_at"] = now
         changes["collected_at"] = max(row["collected_at"], values["collected_at"])
         session.execute(sa.update(PostRow).where(PostRow.id == row["id"]).values(**changes))
         result.updated += 1
+        result.outcomes[key] = "updated"
         if any(c in changes for c in METRIC_COLUMNS):
             changed_metrics.append((row["id"], values))
     _snapshot(session, changed_metrics)
     return result
+
+
+def edit_rank(raw: Any) -> int:
+    """The version of an edited post a payload holds (normalize.twitter sets it); 0 if none."""
+    rank = raw.get("edit_rank") if isinstance(raw, dict) else None
+    return rank if isinstance(rank, int) and not isinstance(rank, bool) else 0
 
 
 def _existing_rows(

@@ -30,7 +30,7 @@ ROWS = 4
 BINS = BANDS * ROWS
 BUCKET_CAP = 12
 PLATFORMS = {"twitter": "Twitter/X", "facebook": "Facebook", "instagram": "Instagram",
-             "douyin": "Douyin"}
+             "douyin": "Douyin", "tiktok": "TikTok"}
 _BAND_KEY = "t%d:" + ".".join(["%x"] * ROWS)
 _DOUYIN_VIDEO = re.compile(r"douyin\.com/(?:video|note)/(\d{6,})|modal_id=(\d{6,})")
 

@@ -102,7 +102,7 @@ class Rules:
         tags = {tag_key(t) for t in post.get("hashtags") or []} | set(hashtags_in(folded))
         if tags & self.campaign_tags:
             return []
-        if post["source"] == "douyin" and self.topic_keys:
+        if post["source"] in ("douyin", "tiktok") and self.topic_keys:  # "Douyin (TikTok)"
             compact = "".join(folded.split())
             if tags & self.topic_keys or any(k in compact for k in self.topic_keys):
                 return []

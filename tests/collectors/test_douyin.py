@@ -130,12 +130,22 @@ def test_csv_without_recognisable_columns(tmp_path):
     assert isinstance(batch.errors[0], BadInput) and "作品ID" in str(batch.errors[0])
 
 
-def test_undecodable_csv_is_reported(tmp_path):
+def test_an_undecodable_line_costs_that_row_only(tmp_path):
     path = tmp_path / "binary.csv"
-    path.write_bytes("作品ID,作品描述\n1,ok\n".encode("gb18030") + b"2,\x81\x20\xff\xff\n")
-    [record] = read_export(path)
+    path.write_bytes("作品ID,作品描述\n1,ok\n".encode("gb18030") + b"2,\x81\x20\xff\xff\n"
+                     + "3,好\n".encode("gb18030"))
+    good, record, last = read_export(path)
+    assert (good.kind, good.line, last.kind, last.line) == ("row", 2, "row", 4)
+    assert last.data["作品描述"] == "好"
     assert record.kind == "bad" and "cannot decode" in str(record.data)
     assert (record.data.file, record.data.line) == (str(path), 3)
+
+
+def test_a_file_no_encoding_reads_is_one_bad_input(tmp_path):
+    path = tmp_path / "binary.csv"
+    path.write_bytes(b"\x81\x20\xff\xff\n\xff\xfe\xfd\n")
+    with pytest.raises(BadInput, match="cannot decode"):
+        list(read_export(path))
 
 
 def test_xlsx_ids_as_text_and_numbers(tmp_path):

@@ -277,7 +277,7 @@ def test_row_without_time_uses_file_time_with_warning():
     ({"点赞数量": "很多"}, "点赞数量", "not a count"),
     ({"作品ID": "", "作品链接": ""}, "作品ID", "no work id"),
     ({"作品ID": "7.4326e+18"}, "作品ID", "precision lost"),
-    ({"作品ID": "7432600000000000901.0"}, "作品ID", "precision lost"),
+    ({"作品ID": "7432600000000000901.0", "作品链接": ""}, "作品ID", "precision lost"),
     ({"发布时间": "下周一"}, "发布时间", "not a time"),
 ])
 def test_bad_rows_name_file_line_and_field(change, field, reason):

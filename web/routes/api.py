@@ -107,7 +107,7 @@ def build_page(engine: Any, filters: PostFilter, after: int, limit: int) -> Page
 async def list_posts(
     request: Request,
     section: Annotated[str | None, Query(description="section id from config")] = None,
-    source: Annotated[Literal["twitter", "facebook", "instagram", "douyin"] | None,
+    source: Annotated[Literal["twitter", "facebook", "instagram", "douyin", "tiktok"] | None,
                       Query()] = None,
     featured: Annotated[bool | None, Query()] = None,
     lang: Annotated[str | None, Query(max_length=16)] = None,
