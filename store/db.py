@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,30 +34,67 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+BUSY_TIMEOUT_SECONDS = 30  # SQLite: how long a writer queues for the write lock
+CONNECT_TIMEOUT_SECONDS = 10  # PostgreSQL: an unreachable server fails in this time
+
+
 @lru_cache(maxsize=16)
 def get_engine(url: str) -> Engine:
     """One pooled engine per URL for the life of the process."""
     url = normalize_url(url)
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        url, read_only = sqlite_read_only_url(url)
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False,
+                                                     "timeout": BUSY_TIMEOUT_SECONDS})
+        sa.event.listen(engine, "connect",
+                        _sqlite_read_only_pragmas if read_only else _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
     # psycopg prepares a statement after five runs and PostgreSQL may then reuse one
     # generic plan: planned while a table was small, it seq-scans it forever after
     # (ingest fell from 3,500 to 370 posts/s by 100,000 posts).  Custom plans only.
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
-                            connect_args={"options": "-c plan_cache_mode=force_custom_plan"})
+                            connect_args={"options": "-c plan_cache_mode=force_custom_plan",
+                                          "connect_timeout": CONNECT_TIMEOUT_SECONDS})
+
+
+def sqlite_read_only_url(url: str) -> tuple[str, bool]:
+    """The URL to open, and whether it is read-only (the file or its folder is not writable).
+
+    A read-only database is opened ``mode=ro``, so reading commands work and writing
+    ones fail with "attempt to write a readonly database".  In a read-only folder a
+    WAL database cannot create its ``-shm`` file; with no ``-wal`` there is no writer
+    whose changes we could miss, so it is opened ``immutable``.
+    """
+    path = sa.engine.make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:") or not os.path.exists(path):
+        return url, False
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.access(path, os.W_OK) and os.access(folder, os.W_OK):
+        return url, False
+    flags = "mode=ro"
+    if not os.access(folder, os.W_OK) and not os.path.exists(path + "-wal"):
+        flags += "&immutable=1"
+    from urllib.parse import quote
+
+    log.info("%s is read-only: opened for reading only", path)
+    return f"sqlite:///file:{quote(os.path.abspath(path))}?{flags}&uri=true", True
+
+
+def _sqlite_read_only_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    dbapi_conn.isolation_level = None  # as in _sqlite_pragmas; journal_mode is left alone
+    dbapi_conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
-    # Let SQLAlchemy issue BEGIN itself (see _sqlite_begin_immediate).
+    # Let SQLAlchemy issue BEGIN itself (see _sqlite_begin).
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
+    if cur.execute("PRAGMA journal_mode").fetchone()[0] != "wal":  # setting it is a write
+        cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
     cur.close()
 
 
@@ -143,3 +181,58 @@ def head_revision() -> str:
     if len(heads) != 1:
         raise RuntimeError(f"the migrations have {len(heads)} heads: {sorted(heads)}")
     return heads.pop()
+
+
+# (text in the driver's message, the likely cause and what to do), first match wins.
+DATABASE_CAUSES = (
+    ("readonly database", "the database file or its folder is read-only: this command writes, "
+                          "so make both writable by this user"),
+    ("read-only transaction", "the server only allows reading (a standby replica?): "
+                              "point CQF_DATABASE_URL at the primary"),
+    ("disk is full", "the disk is full: free space, then run the command again"),
+    ("no space left", "the disk is full: free space, then run the command again"),
+    ("unable to open database file", "the file cannot be opened: check that its folder exists "
+                                     "and this user may read and write it"),
+    ("file is not a database", "the file is not an SQLite database (wrong path, or damaged)"),
+    ("disk i/o error", "the disk reported an I/O error: check the disk and the file"),
+    ("database is locked", "another process held the write lock too long: try again; "
+                           "if it persists, look for a stuck cqf process"),
+    ("password authentication failed", "the server refused the user or password"),
+    ("does not exist", "the server has no such database or role: create it, or fix the URL"),
+    ("connection refused", "the server is unreachable (connection refused): is PostgreSQL "
+                           "running and listening at that host and port?"),
+    ("timeout expired", "the server did not answer in time: check the host, network and "
+                        "firewall"),
+    ("could not translate host name", "the server's host name is unknown: fix the URL"),
+    ("failed to resolve host", "the server's host name is unknown: fix the URL"),
+    ("terminating connection", "the server closed the connection (restarted, or an "
+                               "administrator ended it): try again"),
+    ("server closed the connection", "the server closed the connection (restarted, or an "
+                                     "administrator ended it): try again"),
+)
+
+
+def is_database_error(error: BaseException) -> bool:
+    """A failure of the database itself (unreachable, read-only, full), not of our code."""
+    import sqlite3
+
+    return isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError | sqlite3.Error
+                      ) or (isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated)
+
+
+def describe_database_error(error: BaseException, url: str) -> str:
+    """One line: which database (never its password), the likely cause, what to do."""
+    detail = str(getattr(error, "orig", None) or error).strip()
+    lowered = detail.lower()
+    cause = next((c for text, c in DATABASE_CAUSES if text in lowered), None)
+    first = detail.splitlines()[0] if detail else type(error).__name__
+    where = safe_url(url)
+    return f"database {where}: {cause} ({first})" if cause else f"database {where}: {first}"
+
+
+def safe_url(url: str) -> str:
+    """A database URL without its password, for messages and logs."""
+    try:
+        return sa.engine.make_url(normalize_url(url)).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "(an invalid database URL)"
