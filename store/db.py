@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -112,9 +114,17 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error.
 
     ``write=True`` for a transaction that reads and then writes (an upsert, a
-    claim): on SQLite it takes the write lock up front; elsewhere it changes nothing.
+    claim): on SQLite it takes the write lock up front, after the writers of this
+    process that asked before it (``WriteTurns``); elsewhere it changes nothing.
     """
-    bind = engine.execution_options(sqlite_immediate=True) if write else engine
+    if write and is_sqlite(engine):
+        with _TURNS.turn():
+            yield from _session(engine.execution_options(sqlite_immediate=True))
+    else:
+        yield from _session(engine)
+
+
+def _session(bind: Engine) -> Iterator[Session]:
     with Session(bind, expire_on_commit=False) as session:
         try:
             yield session
@@ -122,6 +132,61 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+class WriteTurns:
+    """First come, first served among this process's SQLite writers.
+
+    SQLite's busy handler polls with growing sleeps, so a writer that starts a new
+    transaction the instant it commits (a long check run, batch after batch) can keep
+    a waiting one (the heartbeat) out for minutes.  Here each waits its turn in order
+    of arrival; one that waited ``BUSY_TIMEOUT_SECONDS`` goes ahead, to SQLite's own
+    busy handling.  A thread already writing may nest (it holds the lock anyway).
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._next = self._serving = 0
+        self._given_up: set[int] = set()
+        self._owner: int | None = None
+        self._depth = 0
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        me = threading.get_ident()
+        with self._cond:
+            if self._owner == me:
+                self._depth += 1
+            else:
+                ticket, self._next = self._next, self._next + 1
+                deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+                while self._serving != ticket and time.monotonic() < deadline:
+                    self._cond.wait(timeout=deadline - time.monotonic())
+                if self._serving != ticket:  # too long: go ahead, SQLite decides
+                    self._given_up.add(ticket)
+                    me = -1
+                else:
+                    self._owner, self._depth = me, 1
+        try:
+            yield
+        finally:
+            if me != -1:
+                self._release()
+
+    def _release(self) -> None:
+        with self._cond:
+            self._depth -= 1
+            if self._depth:
+                return
+            self._owner = None
+            self._serving += 1
+            while self._serving in self._given_up:
+                self._given_up.discard(self._serving)
+                self._serving += 1
+            self._cond.notify_all()
+
+
+_TURNS = WriteTurns()
 
 
 def alembic_config(url: str) -> Config:
@@ -152,12 +217,17 @@ def migrate(url: str) -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The schema revision Alembic recorded (None: a new or unreadable database)."""
+    """The schema revision Alembic recorded (None: a new database).
+
+    Any other failure (unreachable, not a database) is raised as it is: it names the cause.
+    """
     try:
         with engine.connect() as conn:
             return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-    except sa.exc.DBAPIError:
-        return None
+    except sa.exc.DBAPIError as e:
+        if "alembic_version" in str(e.orig):  # no such table / relation does not exist
+            return None
+        raise
 
 
 @lru_cache(maxsize=1)
@@ -198,7 +268,8 @@ DATABASE_CAUSES = (
     ("database is locked", "another process held the write lock too long: try again; "
                            "if it persists, look for a stuck cqf process"),
     ("password authentication failed", "the server refused the user or password"),
-    ("does not exist", "the server has no such database or role: create it, or fix the URL"),
+    ("fatal:  database", "the server has no such database: create it, or fix the URL"),
+    ("fatal:  role", "the server has no such user (role): create it, or fix the URL"),
     ("connection refused", "the server is unreachable (connection refused): is PostgreSQL "
                            "running and listening at that host and port?"),
     ("timeout expired", "the server did not answer in time: check the host, network and "
@@ -216,15 +287,21 @@ def is_database_error(error: BaseException) -> bool:
     """A failure of the database itself (unreachable, read-only, full), not of our code."""
     import sqlite3
 
-    return isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError | sqlite3.Error
-                      ) or (isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated)
+    if isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError | sqlite3.Error):
+        return True
+    return isinstance(error, sa.exc.DBAPIError) and (
+        error.connection_invalidated or _likely_cause(error) is not None)
+
+
+def _likely_cause(error: BaseException) -> str | None:
+    lowered = str(getattr(error, "orig", None) or error).lower()
+    return next((cause for text, cause in DATABASE_CAUSES if text in lowered), None)
 
 
 def describe_database_error(error: BaseException, url: str) -> str:
     """One line: which database (never its password), the likely cause, what to do."""
     detail = str(getattr(error, "orig", None) or error).strip()
-    lowered = detail.lower()
-    cause = next((c for text, c in DATABASE_CAUSES if text in lowered), None)
+    cause = _likely_cause(error)
     first = detail.splitlines()[0] if detail else type(error).__name__
     where = safe_url(url)
     return f"database {where}: {cause} ({first})" if cause else f"database {where}: {first}"
