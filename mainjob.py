@@ -119,7 +119,7 @@ class MainJob:
             return
         if self._clear_pending and self._write(clear_beat, holder=self.holder):
             self._clear_pending = False
-        if not self.leadership.try_acquire():
+        if not (self.leadership.try_acquire() and self.leadership.holds()):
             self._say("another process leads the scheduler; standing by "
                       f"(retry every {self.standby_seconds:g}s)")
             return

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from cqfriends.store.db import describe_database_error, get_engine, safe_url
 from tests.conftest import ROOT
 from tests.processes import CQF, free_port
+from tests.web.browser import browser, page  # noqa: F401
 from tests.web.sessions import fast_passwords, make_client  # noqa: F401
 
 SAMPLES = ROOT / "collectors" / "samples"
@@ -153,4 +154,28 @@ def test_the_web_app_answers_503_with_a_clear_page(tmp_path):
     assert "数据库暂时无法使用" in page.text and "127.0.0.1" not in page.text
     api = client.get("/healthz")
     assert api.status_code == 503 and api.json()["error"] == "DatabaseUnavailable"
+    get_engine(url).dispose()
+
+
+@pytest.mark.browser
+def test_logging_in_while_the_database_is_down_shows_the_503_page(tmp_path, page):
+    from cqfriends.settings import Database
+    from cqfriends.web.app import create_app
+    from tests.conftest import make_settings
+    from tests.web.browser import serve_in_thread
+
+    url = f"postgresql+psycopg://cqf:pw@127.0.0.1:{free_port()}/cqf"
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'x.db'}").model_copy(
+        update={"database": Database(url=url)})
+    with serve_in_thread(create_app(settings)) as server:
+        page.goto(server + "/login")
+        page.fill("input[name=username]", "li")
+        page.fill("input[name=password]", "whatever-1")
+        page.click("button[type=submit]")
+        page.wait_for_selector("h1:text('503')")
+        assert page.get_by_text("The database is not available right now").is_visible()
+        assert page.get_by_text("数据库暂时无法使用").is_visible()
+        if os.environ.get("CQF_SCREENSHOTS"):
+            page.screenshot(path=os.environ["CQF_SCREENSHOTS"] + "/database-down.png",
+                            full_page=True)
     get_engine(url).dispose()

@@ -47,8 +47,8 @@ DATABASE_DOWN_PAGE = """<!doctype html>
 <p class="error" role="alert">The database is not available right now, so this page cannot
 be shown. Nothing you saved is lost: try again in a minute. If this goes on, tell the
 administrator.</p>
-<p class="error" lang="zh-Hans">数据库暂时无法使用，此页面无法显示。
-已保存的内容不会丢失：请一分钟后重试。如果问题持续，请联系管理员。</p>
+<p class="error" lang="zh-Hans">
+数据库暂时无法使用，此页面无法显示。已保存的内容不会丢失：请一分钟后重试。如果问题持续，请联系管理员。</p>
 </section></main></body></html>
 """
 
