@@ -158,22 +158,31 @@ def test_the_mtime_of_a_copy_does_not_fool_the_settle_time(inbox):
                                           now=time.time() + 31)[0]] == [path]
 
 
+def after_each_read(monkeypatch, action) -> None:
+    """``action()`` runs while the file is still in the watch job's hands, after its read."""
+    real = watch.import_files
+
+    def read_then_act(source, paths, **kwargs):
+        summary = real(source, paths, **kwargs)
+        action()
+        return summary
+
+    monkeypatch.setattr(watch, "import_files", read_then_act)
+
+
 def test_rows_added_while_the_file_is_read_are_read_too(inbox, monkeypatch):
     settings, folder = inbox
     path = folder / "growing.csv"
     path.write_text(csv_text(range(10)), encoding="utf-8")
-    real = watch.import_files
 
-    def read_then_append(source, paths, **kwargs):
-        summary = real(source, paths, **kwargs)
-        with path.open("a", encoding="utf-8") as writer:  # the writer goes on meanwhile
+    def append() -> None:  # the writer goes on meanwhile
+        with path.open("a", encoding="utf-8") as writer:
             writer.write(csv_text(range(10, 20), header=False))
-        return summary
 
-    monkeypatch.setattr(watch, "import_files", read_then_append)
-    assert run(settings).new == 10
-    assert names(folder) == ["growing.csv"]  # changed while read: never moved unread
-    monkeypatch.setattr(watch, "import_files", real)
+    with monkeypatch.context() as patch:
+        after_each_read(patch, append)
+        assert run(settings).new == 10
+        assert names(folder) == ["growing.csv"]  # changed while read: never moved unread
     again = run(settings)
     assert (again.new, again.fetched) == (10, 20) and len(stored(settings)) == 20
     assert names(folder) == ["done/growing.csv"]
@@ -197,19 +206,16 @@ def test_a_file_replaced_during_its_import_is_read_again(inbox, monkeypatch):
     settings, folder = inbox
     path = folder / "daily.csv"
     path.write_text(csv_text(range(3)), encoding="utf-8")
-    real = watch.import_files
 
-    def read_then_replace(source, paths, **kwargs):
-        summary = real(source, paths, **kwargs)
+    def replace() -> None:  # a tool saving a new version atomically
         fresh = folder / ".daily.csv.tmp"
         fresh.write_text(csv_text(range(6)), encoding="utf-8")
-        os.replace(fresh, path)  # a tool saving a new version atomically
-        return summary
+        os.replace(fresh, path)
 
-    monkeypatch.setattr(watch, "import_files", read_then_replace)
-    assert run(settings).new == 3
-    assert names(folder) == ["daily.csv"]  # the new version is not moved unread
-    monkeypatch.setattr(watch, "import_files", real)
+    with monkeypatch.context() as patch:
+        after_each_read(patch, replace)
+        assert run(settings).new == 3
+        assert names(folder) == ["daily.csv"]  # the new version is not moved unread
     assert run(settings).new == 3 and len(stored(settings)) == 6
     assert (folder / "done" / "daily.csv").read_text(encoding="utf-8") == csv_text(range(6))
 
