@@ -18,13 +18,19 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 
 from cqfriends.store.db import session_scope
-from cqfriends.store.leader import holder_id, process_alive, read_process_beats
+from cqfriends.store.leader import (
+    forget_processes,
+    holder_id,
+    process_alive,
+    read_process_beats,
+)
 from cqfriends.store.models import utcnow
 from cqfriends.store.sources import ABANDONED, INTERRUPTED, close_runs, finish_run, open_runs
 from cqfriends.store.sources import start_run as open_run
 
 log = logging.getLogger(__name__)
 ACTIVE: set[int] = set()  # ids of the runs jobs of this process are in
+FORGET_PROCESSES_AFTER = timedelta(days=1)  # heartbeat rows of processes gone that long
 
 
 @dataclass
@@ -81,6 +87,7 @@ def sweep_runs(*, engine: Engine, stale_after: timedelta) -> int:
                 dead.append(run.id or 0)
         closed = close_runs(session=session, run_ids=dead, error=INTERRUPTED)
         closed += close_runs(session=session, run_ids=abandoned, error=ABANDONED)
+        forget_processes(session=session, before=now - FORGET_PROCESSES_AFTER)
     if closed:
         log.warning("closed %d collector runs left open (%d of stopped processes)", closed,
                     len(dead))

@@ -355,6 +355,11 @@ def test_runs_are_closed_only_when_their_process_is_gone(db_url):
         session.flush()  # elsewhere:8 stopped beating long ago
         session.get(SchedulerHeartbeat, process_beat_name("elsewhere:8")).beat_at = (
             utcnow() - timedelta(hours=1))
+        beat(session=session, holder="gone:9", started_at=utcnow(),
+             name=process_beat_name("gone:9"))
+        session.flush()
+        session.get(SchedulerHeartbeat, process_beat_name("gone:9")).beat_at = (
+            utcnow() - timedelta(days=2))
     with recorded_run(engine, "g") as run:  # a run this process is in right now
         assert sweep_runs(engine=engine, stale_after=timedelta(seconds=30)) == 4
         with session_scope(engine) as session:
@@ -367,6 +372,9 @@ def test_runs_are_closed_only_when_their_process_is_gone(db_url):
     assert errors["b"].startswith("interrupted") and errors["d"].startswith("interrupted")
     assert errors["e"].startswith("failed: its job ended without closing it")
     assert errors["g"] is None
+    with session_scope(engine) as session:  # rows of processes gone for days are dropped
+        assert session.get(SchedulerHeartbeat, process_beat_name("gone:9")) is None
+        assert session.get(SchedulerHeartbeat, process_beat_name("elsewhere:8")) is not None
 
 
 def test_a_run_whose_job_fails_is_closed_with_the_error(db_url):
