@@ -48,6 +48,35 @@ class CqfGroup(TyperGroup):
         except CqfError as e:
             err_console.print(f"[red]error:[/] {escape(str(e))}")
             ctx.exit(e.exit_code)
+        except Exception as e:
+            if not _is_environment_error(e):
+                raise
+            err_console.print(f"[red]error:[/] {escape(_environment_error_line(e))}")
+            ctx.exit(DATABASE_EXIT if _database_url and not isinstance(e, OSError) else 1)
+
+
+DATABASE_EXIT = 3  # the database could not be used (unreachable, read-only, full)
+_database_url = ""  # the database of the running command, for its error messages
+
+
+def _is_environment_error(error: Exception) -> bool:
+    """Failures of the database, disk or network a person can fix, not bugs of ours."""
+    if isinstance(error, OSError):
+        return True
+    if "sqlalchemy" not in sys.modules:
+        return False
+    from cqfriends.store.db import is_database_error
+
+    return is_database_error(error)
+
+
+def _environment_error_line(error: Exception) -> str:
+    if isinstance(error, OSError):
+        where = f"{error.filename}: " if error.filename else ""
+        return f"{where}{error.strerror or error}"
+    from cqfriends.store.db import describe_database_error
+
+    return describe_database_error(error, _database_url)
 
 
 app = typer.Typer(cls=CqfGroup, no_args_is_help=True, add_completion=False,
@@ -65,7 +94,10 @@ COMMAND_MODULES = ("cqfriends.moderation.checks.cli", "cqfriends.moderation.cli"
 def load(config: Path | None) -> Settings:
     from cqfriends.settings import load_settings
 
-    return load_settings(config)
+    global _database_url
+    settings = load_settings(config)
+    _database_url = settings.database.url
+    return settings
 
 
 def open_database(settings: Settings) -> Engine:
@@ -91,12 +123,13 @@ class ImportSource(StrEnum):
 @app.command("init")
 def init_command(config: ConfigOption = None) -> None:
     """Create or upgrade the database, and create the first admin."""
+    from cqfriends.store.db import safe_url
     from cqfriends.store.users import ensure_first_admin
 
     settings = load(config)
     engine = open_database(settings)
     generated = ensure_first_admin(engine=engine, password=os.environ.get("CQF_ADMIN_PASSWORD"))
-    console.print(f"database ready: {escape(_safe_url(settings.database.url))}")
+    console.print(f"database ready: {escape(safe_url(settings.database.url))}")
     if generated:
         console.print("created user 'admin'; its password (shown once):")
         console.print(generated, markup=False, highlight=False)
@@ -110,7 +143,8 @@ def import_command(
 ) -> None:
     """Import archive files (API pages, exports); exit 0 ok, 1 some rows bad, 2 nothing usable.
 
-    New and changed posts are checked right away (``scheduler.checks_after_collect``).
+    Then every post still unchecked is checked (``scheduler.checks_after_collect``), so
+    checks an earlier run did not finish are finished now.
     """
     from cqfriends.jobs.ingest import import_files
     from cqfriends.moderation.checks.runner import run_checks
@@ -121,7 +155,7 @@ def import_command(
         task = progress.add_task("importing", total=None)
         summary = import_files(source.value, files, engine=engine, settings=settings,
                                on_progress=lambda n: progress.advance(task, n))
-        if (summary.new or summary.updated) and settings.scheduler.checks_after_collect:
+        if settings.scheduler.checks_after_collect:
             progress.update(task, description="checking")
             run_checks(engine=engine, settings=settings)
     for error in summary.errors:
@@ -186,13 +220,6 @@ def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(),
                     TextColumn("{task.completed} posts"), TimeElapsedColumn(),
                     console=err_console, transient=True)
-
-
-def _safe_url(url: str) -> str:
-    """A database URL without its password, for printing."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 _registered = False

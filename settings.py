@@ -99,6 +99,8 @@ class DouyinSource(Strict):
     enabled: bool = True
     schedule: Schedule = Schedule(minutes=5)
     watch_folder: str = "douyin-inbox"
+    # A file is read only once its size, mtime and ctime have not changed for this long.
+    settle_seconds: float = Field(30, ge=0)
     # Extra export column headers -> Post field, on top of the built-in aliases.
     column_aliases: dict[str, str] = {}
 
@@ -182,6 +184,9 @@ class Scheduler(Strict):
     checks_after_collect: bool = True
     metrics_max_age_days: int = Field(7, ge=1)
     metrics_minutes: float = Field(60, gt=0)
+    # The leader proves it holds the lock and beats this often; standbys retry as often;
+    # a heartbeat older than three of these means its process is gone.
+    heartbeat_seconds: float = Field(10, gt=0)
 
 
 class Settings(Strict):

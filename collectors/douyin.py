@@ -26,8 +26,6 @@ a file that cannot be read at all raises ``BadInput``.
 from __future__ import annotations
 
 import logging
-import shutil
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,13 +39,11 @@ from cqfriends.normalize import tiktok as tiktok_map
 from cqfriends.normalize.post import RawRecord
 from cqfriends.normalize.rows import HeaderTable, check_content_columns, map_headers
 
-__all__ = ["cell_text", "move_done", "pending_files", "read_export"]
+__all__ = ["cell_text", "read_export"]
 
 log = logging.getLogger(__name__)
 
 SOURCE = "douyin"
-PATTERNS = ("*.ndjson", "*.jsonl", "*.json", "*.csv", "*.xlsx")
-_SKIP_DIRS = {"done", "failed"}
 JSON_SUFFIXES = (".ndjson", ".jsonl", ".json", ".gz")
 PLATFORMS = {"douyin.com": "douyin", "tiktok.com": "tiktok"}
 PAGE_LISTS = ("aweme_list", "item_list", "aweme_details", "itemList")
@@ -222,37 +218,3 @@ def _read_xlsx(path: Path, aliases: dict[str, str] | None, default: str
         return True
 
     yield from _rows(path, xlsx_rows(path, is_header), aliases, default)
-
-
-def pending_files(folder: Path, *, min_age: float = 5.0, now: float | None = None) -> list[Path]:
-    """Export files waiting in the watched folder (not in done/ or failed/), oldest first.
-
-    A file modified less than ``min_age`` seconds ago may still be being written: skipped.
-    """
-    folder, now = Path(folder), time.time() if now is None else now
-    if not folder.is_dir():
-        return []
-    found = []
-    for pattern in PATTERNS:
-        for path in folder.rglob(pattern):
-            parts = path.relative_to(folder).parts
-            if set(parts[:-1]) & _SKIP_DIRS or any(p.startswith((".", "~$")) for p in parts):
-                continue
-            stat = path.stat()
-            if path.is_file() and stat.st_size > 0 and now - stat.st_mtime >= min_age:
-                found.append((stat.st_mtime, str(path), path))
-    return [p for _, _, p in sorted(found)]
-
-
-def move_done(path: Path) -> Path:
-    """Move an imported file into ``<its folder>/done/``; never overwrites an earlier one."""
-    path = Path(path)
-    done = path.parent / "done"
-    done.mkdir(exist_ok=True)
-    target, n = done / path.name, 1
-    while target.exists():
-        target = done / f"{path.stem}-{n}{path.suffix}"
-        n += 1
-    shutil.move(str(path), str(target))
-    log.info("moved %s to %s", path, target)
-    return target

@@ -53,7 +53,7 @@ def register(app: typer.Typer) -> None:
         config: ConfigOption = None,
     ) -> None:
         """The main job: migrations, the scheduler (if this process leads) and the web app."""
-        from cqfriends.scheduler import MainJob, claim_sqlite_leadership, serve
+        from cqfriends.mainjob import MainJob, claim_sqlite_leadership, serve
 
         settings = load(config)
         engine = open_database(settings)
@@ -75,7 +75,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """A fresh demo: sample data imported and checked, demo users, main job and web app."""
         from cqfriends.jobs.demo import prepare_demo
-        from cqfriends.scheduler import MainJob, claim_sqlite_leadership, serve
+        from cqfriends.mainjob import MainJob, claim_sqlite_leadership, serve
 
         def claim(settings, engine):  # type: ignore[no-untyped-def]
             main = MainJob(settings, engine)

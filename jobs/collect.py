@@ -21,19 +21,13 @@ from sqlalchemy.engine import Engine
 
 from cqfriends.errors import AuthError, BadInput, RateLimited
 from cqfriends.jobs.ingest import run_checks_safely
+from cqfriends.jobs.runs import Run, recorded_run
 from cqfriends.normalize.post import RawRecord
 from cqfriends.settings import Settings
 from cqfriends.store.db import session_scope
 from cqfriends.store.ingest import ingest_records, normalize_options
 from cqfriends.store.models import utcnow
-from cqfriends.store.sources import (
-    finish_run,
-    get_source_state,
-    mark_error,
-    mark_success,
-    skip_reason,
-    start_run,
-)
+from cqfriends.store.sources import get_source_state, mark_error, mark_success, skip_reason
 
 log = logging.getLogger(__name__)
 
@@ -124,28 +118,32 @@ def run_guarded(
     engine: Engine, settings: Settings, fingerprint: str | None,
     stop: threading.Event | None = None, run_name: str | None = None,
 ) -> RunSummary:
-    """Check the source's state, ingest what ``make_records(cursor)`` yields, record the run."""
+    """Check the source's state, ingest what ``make_records(cursor)`` yields, record the run.
+
+    Then every post still unchecked is checked (``scheduler.checks_after_collect``).
+    """
     run_name = run_name or source
     summary = RunSummary(run_name)
-    with session_scope(engine) as session:
+    with session_scope(engine, write=True) as session:
         state = get_source_state(session=session, source=source)
         summary.skipped = skip_reason(state, fingerprint=fingerprint, now=utcnow())
         summary.state = state.state
         cursor = dict(state.cursor or {})
-        if summary.skipped:
-            return summary
-        run_id = start_run(session=session, source=run_name).id
-    guard = _Guard(_lazy(make_records, cursor), stop)
-    try:
-        ingested = ingest_records(guard, engine=engine, options=normalize_options(settings))
-    except Exception as e:  # a database error: record it, then let the job fail loudly
-        _finish(summary, engine, run_id, fingerprint, source, e)
-        raise
-    summary.fetched, summary.new, summary.updated = ingested.read, ingested.new, ingested.updated
-    summary.bad, summary.stopped = ingested.bad, guard.stopped
-    _finish(summary, engine, run_id, fingerprint, source, guard.error)
-    if summary.changed and settings.scheduler.checks_after_collect:
-        run_checks_safely(engine=engine, settings=settings)
+    if summary.skipped:
+        return summary
+    with recorded_run(engine, run_name) as run:
+        guard = _Guard(_lazy(make_records, cursor), stop)
+        try:
+            ingested = ingest_records(guard, engine=engine, options=normalize_options(settings))
+        except Exception as e:  # a database error: record it, then let the job fail loudly
+            _finish(summary, engine, run, fingerprint, source, e)
+            raise
+        summary.fetched, summary.new, summary.updated = (ingested.read, ingested.new,
+                                                         ingested.updated)
+        summary.bad, summary.stopped = ingested.bad, guard.stopped
+        _finish(summary, engine, run, fingerprint, source, guard.error)
+    if settings.scheduler.checks_after_collect:
+        run_checks_safely(engine=engine, settings=settings, stop=stop)
     return summary
 
 
@@ -154,15 +152,15 @@ def _lazy(make: Callable[[dict[str, Any]], Iterable[RawRecord]], cursor: dict[st
     yield from make(cursor)  # building the client can raise too: count it as the run's error
 
 
-def _finish(summary: RunSummary, engine: Engine, run_id: int | None, fingerprint: str | None,
+def _finish(summary: RunSummary, engine: Engine, run: Run, fingerprint: str | None,
             source: str, error: Exception | None) -> None:
     if error is not None:
         summary.error = str(error) or type(error).__name__
         if not isinstance(error, BadInput | AuthError | RateLimited):
             log.warning("%s: collector failed", source, exc_info=error)
-    with session_scope(engine) as session:
-        finish_run(session=session, run_id=run_id or 0, fetched=summary.fetched, new=summary.new,
-                   updated=summary.updated, bad=summary.bad, error=summary.error)
+    run.finish(engine=engine, fetched=summary.fetched, new=summary.new,
+               updated=summary.updated, bad=summary.bad, error=summary.error)
+    with session_scope(engine, write=True) as session:
         if error is None:
             mark_success(session=session, source=source, fingerprint=fingerprint)
             summary.state = "ok"

@@ -15,12 +15,15 @@ from sqlmodel import Session
 from cqfriends.settings import Settings
 from cqfriends.store.db import session_scope
 from cqfriends.store.leader import is_fresh, read_beat
-from cqfriends.store.maintenance import count_by_status
+from cqfriends.store.maintenance import count_by_status, count_unchecked_since
 from cqfriends.store.models import SourceState, utcnow
 from cqfriends.store.sources import last_run_starts, list_runs, list_source_states
 
 SOURCES = ("twitter", "facebook", "douyin")
 TOKEN_FIELDS = {"twitter": "bearer_token", "facebook": "access_token"}
+# Checks follow every collection and the scheduler checks leftovers every few minutes:
+# posts unchecked for longer were stranded (an interrupted check, a stopped scheduler).
+UNCHECKED_PROBLEM_AFTER = timedelta(minutes=10)
 
 
 def status_report(*, engine: Engine, settings: Settings) -> dict[str, Any]:
@@ -38,12 +41,20 @@ def read_status(*, session: Session, settings: Settings) -> dict[str, Any]:
                  for s in SOURCES}
     heartbeat = read_beat(session=session)
     counts = count_by_status(session=session)
+    stranded = count_unchecked_since(session=session, before=now - UNCHECKED_PROBLEM_AFTER)
     sources = [_source_facts(name, settings, states.get(name), starts.get(name),
                              last_runs[name], now) for name in SOURCES]
-    running = is_fresh(heartbeat, now)
+    stale_after = timedelta(seconds=3 * settings.scheduler.heartbeat_seconds)
+    running = is_fresh(heartbeat, now, stale_after)
     problems = [] if running else ["scheduler is not running (no fresh heartbeat)"]
     problems += [f"{s['source']}: token refused; set a new one ({s['last_error']})"
                  for s in sources if s["enabled"] and s["token"] == "refused"]
+    problems += [f"{s['source']}: the last run had errors: {s['last_run']['error']}"
+                 for s in sources if _last_run_failed(s)]
+    if stranded and settings.scheduler.checks_after_collect:
+        problems.append(f"{stranded} posts collected more than "
+                        f"{UNCHECKED_PROBLEM_AFTER.seconds // 60} minutes ago are still "
+                        "unchecked (the scheduler checks them; or run cqf check)")
     return {
         "ok": not problems,
         "problems": problems,
@@ -56,8 +67,15 @@ def read_status(*, session: Session, settings: Settings) -> dict[str, Any]:
         "queue": {"backlog": counts.get("pending", 0) + counts.get("collected", 0),
                   "pending": counts.get("pending", 0),
                   "unchecked": counts.get("collected", 0),
+                  "unchecked_stale": stranded,
                   "by_status": counts},
     }
+
+
+def _last_run_failed(source: dict[str, Any]) -> bool:
+    """A run that ended with errors, unless the source is merely waiting out a rate limit."""
+    run = source["last_run"]
+    return bool(source["enabled"] and run and run["error"] and source["state"] == "ok")
 
 
 def _source_facts(name: str, settings: Settings, state: SourceState | None,

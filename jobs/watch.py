@@ -1,4 +1,19 @@
-"""The Douyin watch folder: exports dropped there are imported, then moved to ``done/``."""
+"""The Douyin watch folder: each finished export is imported once, then moved out of the way.
+
+Rules (``jobs.inbox`` decides which files are ready and does the moving):
+
+- a file is read only once it has not changed for ``sources.douyin.settle_seconds``;
+- a file that changed while it was read stays and is read again once it settles
+  (rows already stored are not stored twice), and one that changes in ``done/``
+  after it was moved (its writer only paused) comes back to be read again: a
+  writer's later rows are read too;
+- a file read whole moves to ``done/``; with bad rows, a ``.report.txt`` beside it
+  names them; a file nothing could be imported from moves to ``failed/`` with its report;
+- a problem file never stops the others; only a database failure ends the run
+  (the file stays, to be read when the database is back);
+- every run is recorded and closed with its errors, and the source is marked
+  with them, so ``cqf status`` and ``/healthz`` show it.
+"""
 
 from __future__ import annotations
 
@@ -9,79 +24,135 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from cqfriends.errors import BadInput
 from cqfriends.jobs.collect import RunSummary
+from cqfriends.jobs.inbox import (
+    Snapshot,
+    move_read_file,
+    report_path,
+    return_grown_files,
+    waiting_files,
+)
 from cqfriends.jobs.ingest import import_files, run_checks_safely
+from cqfriends.jobs.runs import recorded_run
 from cqfriends.settings import Settings
-from cqfriends.store.db import session_scope
+from cqfriends.store.db import is_database_error, session_scope
 from cqfriends.store.ingest import IngestSummary
-from cqfriends.store.sources import finish_run, mark_error, mark_success, start_run
+from cqfriends.store.sources import mark_error, mark_success
 
 log = logging.getLogger(__name__)
+SOURCE = "douyin"
 
 
 def import_watch_folder(*, engine: Engine, settings: Settings,
                         stop: threading.Event | None = None) -> RunSummary:
-    """Import Douyin exports waiting in the watch folder (one recorded run).
-
-    A clean file moves to ``done/``; a file with bad rows stays, with a report
-    ``<name>.report.txt`` beside it, and is not re-imported until it changes.
-    """
-    from cqfriends.collectors.douyin import move_done, pending_files
-
-    summary = RunSummary("douyin")
-    folder = Path(settings.sources.douyin.watch_folder)
-    files = [p for p in pending_files(folder) if not _reported(p)]
-    if not files:  # an empty look is not worth a run record, but the job is alive
-        with session_scope(engine) as session:
-            mark_success(session=session, source="douyin", fingerprint=None)
-        return summary
-    with session_scope(engine) as session:
-        run_id = start_run(session=session, source="douyin").id
-    for path in files:
-        if stop is not None and stop.is_set():
-            summary.stopped = True
-            break
-        part = import_files("douyin", [path], engine=engine, settings=settings)
-        summary.fetched += part.read
-        summary.new, summary.updated = summary.new + part.new, summary.updated + part.updated
-        summary.bad += part.bad
-        if part.bad:
-            write_report(path, part)
-        else:
-            report_path(path).unlink(missing_ok=True)
-            move_done(path)
-    if summary.bad:
-        summary.error = f"{summary.bad} bad rows; see the .report.txt files in {folder}"
-    with session_scope(engine) as session:
-        finish_run(session=session, run_id=run_id or 0, fetched=summary.fetched,
-                   new=summary.new, updated=summary.updated, bad=summary.bad, error=summary.error)
-        if summary.bad:
-            mark_error(session=session, source="douyin", error=summary.error or "")
-        else:
-            mark_success(session=session, source="douyin", fingerprint=None)
-    if summary.changed and settings.scheduler.checks_after_collect:
-        run_checks_safely(engine=engine, settings=settings)
+    """Import the exports waiting in the watch folder (one recorded run), then check."""
+    summary = RunSummary(SOURCE)
+    cfg = settings.sources.douyin
+    try:
+        return_grown_files()
+    except OSError as e:
+        log.warning("cannot move a grown file back from done/: %s", e)
+    ready, settling = waiting_files(Path(cfg.watch_folder), settle_seconds=cfg.settle_seconds)
+    if settling:
+        log.info("%d files in %s are still changing; each is read once quiet for %gs",
+                 len(settling), cfg.watch_folder, cfg.settle_seconds)
+    if ready:
+        _import_ready(ready, summary, engine=engine, settings=settings, stop=stop)
+    else:  # an empty look is not worth a run record, but the job is alive
+        with session_scope(engine, write=True) as session:
+            mark_success(session=session, source=SOURCE, fingerprint=None)
+    if settings.scheduler.checks_after_collect:
+        run_checks_safely(engine=engine, settings=settings, stop=stop)
     return summary
 
 
-def report_path(path: Path) -> Path:
-    return path.with_name(path.name + ".report.txt")
+def _import_ready(ready: list[Snapshot], summary: RunSummary, *, engine: Engine,
+                  settings: Settings, stop: threading.Event | None) -> None:
+    with recorded_run(engine, SOURCE) as run:
+        problems = []
+        for snap in ready:
+            if stop is not None and stop.is_set():
+                summary.stopped = True
+                break
+            if problem := _import_file(snap, summary, engine=engine, settings=settings,
+                                       stop=stop):
+                problems.append(problem)
+        summary.error = "; ".join(problems) or None
+        run.finish(engine=engine, fetched=summary.fetched, new=summary.new,
+                   updated=summary.updated, bad=summary.bad, error=summary.error)
+    with session_scope(engine, write=True) as session:
+        if summary.error:
+            mark_error(session=session, source=SOURCE, error=summary.error)
+        else:
+            mark_success(session=session, source=SOURCE, fingerprint=None)
 
 
-def _reported(path: Path) -> bool:
-    """A file already reported on, and unchanged since, waits for a person."""
-    report = report_path(path)
+def _import_file(looked: Snapshot, summary: RunSummary, *, engine: Engine, settings: Settings,
+                 stop: threading.Event | None) -> str | None:
+    """Import one file and move it; returns what went wrong with it, for the run's error."""
+    path = looked.path
     try:
-        return report.stat().st_mtime >= path.stat().st_mtime
-    except OSError:
-        return False
+        before = Snapshot.of(path)
+    except FileNotFoundError:
+        return None  # taken away meanwhile
+    if before != looked:
+        return None  # changed since the look: read once it settles again
+    part = _read(path, engine=engine, settings=settings, stop=stop)
+    summary.fetched += part.read
+    summary.new, summary.updated = summary.new + part.new, summary.updated + part.updated
+    summary.bad += part.bad
+    if stop is not None and stop.is_set():
+        summary.stopped = True  # maybe not read to the end: stays, read again next time
+        return None
+    try:
+        if Snapshot.of(path) != before:
+            log.info("%s changed while it was read; it is read again once it settles", path)
+            return None
+        return _file_away(before, part)
+    except OSError as e:
+        log.warning("%s: cannot move it: %s", path, e.strerror)
+        return f"{path.name}: read, but cannot be moved ({e.strerror})"
 
 
-def write_report(path: Path, summary: IngestSummary) -> Path:
-    lines = [f"{path.name}: imported {datetime.now().astimezone().isoformat(timespec='seconds')}",
-             summary.line(),
-             "Good rows are stored. Fix or delete the bad rows, save the file, and it is "
-             "imported again (rows already stored are not duplicated).", ""]
+def _read(path: Path, *, engine: Engine, settings: Settings, stop: threading.Event | None
+          ) -> IngestSummary:
+    try:
+        return import_files(SOURCE, [path], engine=engine, settings=settings, stop=stop)
+    except Exception as e:
+        if is_database_error(e):
+            raise  # the database, not the file: the run ends and the file waits for it
+        log.exception("%s: the import failed", path)
+        part = IngestSummary(read=1)
+        part.add_error(BadInput(f"cannot be imported: {type(e).__name__}: {e}", file=str(path)))
+        return part
+
+
+def _file_away(read: Snapshot, part: IngestSummary) -> str | None:
+    """Move the file read to done/ or failed/ with its report; the problem it had, if any."""
+    unusable = part.bad > 0 and part.read - part.bad <= 0
+    to = "failed" if unusable else "done"
+    moved = move_read_file(read, to)
+    if moved is None:
+        return None  # replaced meanwhile: the new file is read in its turn
+    if not part.bad:
+        return None
+    report = write_report(moved, part, unusable=unusable)
+    what = "nothing could be imported" if unusable else f"{part.bad} bad rows"
+    return f"{read.path.name}: {what} (report: {to}/{report.name})"
+
+
+def write_report(path: Path, summary: IngestSummary, *, unusable: bool = False) -> Path:
+    """``<name>.report.txt`` beside the moved file: its counts and every bad row."""
+    when = datetime.now().astimezone().isoformat(timespec="seconds")
+    if unusable:
+        advice = ["Nothing in this file could be imported. Fix it and drop it in the watch "
+                  "folder again.", "此文件无法导入。请修正后重新放入监视文件夹。"]
+    else:
+        advice = ["Good rows are stored. Fix the bad rows and drop the file in the watch "
+                  "folder again (rows already stored are not duplicated).",
+                  "正确的行已保存。请修正错误的行后将文件重新放入监视文件夹（已保存的行不会重复）。"]
+    lines = [f"{path.name}: imported {when}", summary.line(), *advice, ""]
     lines += [str(e) for e in summary.errors]
     if summary.bad > len(summary.errors):
         lines.append(f"... and {summary.bad - len(summary.errors)} more")

@@ -42,6 +42,13 @@ def count_by_status(*, session: Session) -> dict[str, int]:
     return {status: int(n) for status, n in session.execute(stmt).all()}
 
 
+def count_unchecked_since(*, session: Session, before: datetime) -> int:
+    """Posts collected before ``before`` and still not checked (status ``collected``)."""
+    stmt = sa.select(sa.func.count()).select_from(PostRow).where(
+        col(PostRow.status) == "collected", col(PostRow.collected_at) < before)
+    return int(session.execute(stmt).scalar_one())
+
+
 def vacuum_analyze(engine: Engine) -> None:
     """Refresh planner statistics; on PostgreSQL also reclaim dead rows."""
     if engine.dialect.name == "sqlite":  # a full VACUUM rewrites the file: not worth it daily

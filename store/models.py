@@ -159,6 +159,14 @@ class CollectorRun(SQLModel, table=True):
     updated: int = 0
     bad: int = 0
     error: str | None = None
+    # The process running it (migration 0007): a new leader closes a run left open only
+    # when that process is dead.
+    host: str | None = Field(default=None, max_length=255)
+    pid: int | None = None
+
+    @property
+    def holder(self) -> str | None:
+        return f"{self.host}:{self.pid}" if self.host and self.pid else None
 
 
 class ImportedFile(SQLModel, table=True):

@@ -7,6 +7,7 @@ sha256 fingerprint of a token is ever stored, never the token.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -43,8 +44,12 @@ def skip_reason(state: SourceState, *, fingerprint: str | None, now: datetime) -
     return None
 
 
-def start_run(*, session: Session, source: str, started_at: datetime | None = None) -> CollectorRun:
-    run = CollectorRun(source=source, started_at=started_at or utcnow())
+def start_run(*, session: Session, source: str, started_at: datetime | None = None,
+              holder: str | None = None) -> CollectorRun:
+    """Open a run; ``holder`` (HOST:PID) names the process running it."""
+    host, _, pid = (holder or "").rpartition(":")
+    run = CollectorRun(source=source, started_at=started_at or utcnow(), host=host or None,
+                       pid=int(pid) if pid.isdigit() else None)
     session.add(run)
     session.flush()
     return run
@@ -63,10 +68,23 @@ def finish_run(
     session.add(run)
 
 
-def close_interrupted_runs(*, session: Session) -> int:
-    """Runs a dead process left open (kill -9, power loss) are closed as interrupted."""
-    stmt = (sa.update(CollectorRun).where(col(CollectorRun.finished_at).is_(None))
-            .values(finished_at=utcnow(), error="interrupted: the process stopped mid-run"))
+INTERRUPTED = "interrupted: the process stopped mid-run"
+ABANDONED = "failed: its job ended without closing it (see the log)"
+
+
+def open_runs(*, session: Session) -> list[CollectorRun]:
+    stmt = select(CollectorRun).where(col(CollectorRun.finished_at).is_(None))
+    return list(session.exec(stmt).all())
+
+
+def close_runs(*, session: Session, run_ids: Iterable[int], error: str) -> int:
+    """Close runs nobody will finish: their process died, or their job ended without it."""
+    ids = sorted(set(run_ids))
+    if not ids:
+        return 0
+    stmt = (sa.update(CollectorRun).where(col(CollectorRun.id).in_(ids),
+                                          col(CollectorRun.finished_at).is_(None))
+            .values(finished_at=utcnow(), error=error))
     return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
 
 

@@ -45,8 +45,9 @@ def test_the_heartbeat_goes_stale(db_url):
 
 def start_run(tmp_path: Path, url: str, name: str) -> tuple[subprocess.Popen, int]:
     config = tmp_path / "config.yaml"
-    if not config.exists():
-        config.write_text((ROOT / "config.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    if not config.exists():  # a short heartbeat: failover in about a second
+        config.write_text((ROOT / "config.yaml").read_text(encoding="utf-8").replace(
+            "heartbeat_seconds: 10", "heartbeat_seconds: 0.5"), encoding="utf-8")
     port = free_port()
     env = {**os.environ, "CQF_DATABASE_URL": url, "CQF_CONFIG": str(config)}
     proc = subprocess.Popen([CQF, "run", "--port", str(port)],

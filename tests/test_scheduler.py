@@ -41,9 +41,9 @@ def with_sources(settings: Settings, *, twitter: bool, facebook: bool, douyin: b
 
 @pytest.mark.parametrize(("twitter", "facebook", "douyin", "expected"), [
     (True, True, True, ["collect:twitter", "collect:facebook", "watch:douyin", "metrics",
-                        "maintenance"]),
-    (False, False, True, ["watch:douyin", "maintenance"]),
-    (True, False, False, ["collect:twitter", "metrics", "maintenance"]),
+                        "checks", "maintenance"]),
+    (False, False, True, ["watch:douyin", "checks", "maintenance"]),
+    (True, False, False, ["collect:twitter", "metrics", "checks", "maintenance"]),
 ])
 def test_jobs_follow_the_enabled_sources(settings, twitter, facebook, douyin, expected):
     configured = with_sources(settings, twitter=twitter, facebook=facebook, douyin=douyin)
@@ -113,7 +113,8 @@ def test_cqf_jobs_and_status(config_file):
     assert (twitter["enabled"], twitter["token"], twitter["next_run_at"]) == (False, "missing",
                                                                               None)
     assert report["scheduler"]["running"] is False and report["ok"] is False
-    assert report["queue"] == {"backlog": 0, "pending": 0, "unchecked": 0, "by_status": {}}
+    assert report["queue"] == {"backlog": 0, "pending": 0, "unchecked": 0, "unchecked_stale": 0,
+                               "by_status": {}}
     table = runner.invoke(get_app(), ["status", "--config", str(config_file)])
     assert "not running" in table.output and "queue backlog: 0" in table.output
 
@@ -130,7 +131,7 @@ FAKE_RUN = textwrap.dedent('''
     import logging
     from cqfriends.normalize.post import RawRecord
     from pydantic import SecretStr
-    from cqfriends.scheduler import MainJob, claim_sqlite_leadership, serve
+    from cqfriends.mainjob import MainJob, claim_sqlite_leadership, serve
     from cqfriends.settings import load_settings
     from cqfriends.store.db import get_engine, migrate
 
@@ -249,13 +250,14 @@ def test_maintenance_releases_expired_claims_only(engine):
 
 
 def test_cqf_collect_runs_the_watch_folder_once(config_file, tmp_path):
+    config_file.write_text(config_file.read_text(encoding="utf-8").replace(
+        "settle_seconds: 30", "settle_seconds: 0"), encoding="utf-8")
     inbox = tmp_path / "douyin-inbox"
     inbox.mkdir()
     export = inbox / "topic.csv"
     export.write_text("作品ID,作品描述,发布时间,账号昵称,点赞数量\n"
                       "7432600000000000901,山城步道 #chongqingfriends,2026-10-06 15:20:00,Leo,12\n",
                       encoding="utf-8")
-    os.utime(export, (time.time() - 60, time.time() - 60))
     result = CliRunner().invoke(get_app(), ["collect", "--config", str(config_file)])
     assert result.exit_code == 0, result.output
     assert "douyin: fetched 1, new 1" in result.output

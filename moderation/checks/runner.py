@@ -10,6 +10,7 @@ change) and never undoes a moderator's decision.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,22 +61,29 @@ class CheckSummary:
 def run_checks(
     *, engine: Engine, settings: Settings, recheck: bool = False,
     on_progress: Callable[[int], None] | None = None, batch_size: int = BATCH_SIZE,
+    stop: threading.Event | None = None,
 ) -> CheckSummary:
-    """Check every post with checked_at NULL; with ``recheck`` also refresh all others' flags."""
+    """Check every post with checked_at NULL; with ``recheck`` also refresh all others' flags.
+
+    ``stop`` ends the run after the batch in hand (the rest is checked next time).
+    """
     summary = CheckSummary()
     with Checker(settings) as checker:
-        _run(engine, checker, summary, on_progress, batch_size, recheck=False)
+        _run(engine, checker, summary, on_progress, batch_size, recheck=False, stop=stop)
         if recheck:
-            _run(engine, checker, summary, on_progress, batch_size, recheck=True)
+            _run(engine, checker, summary, on_progress, batch_size, recheck=True, stop=stop)
     log.info("checks: %s", summary.line())
     return summary
 
 
 def _run(engine: Engine, checker: Checker, summary: CheckSummary,
-         on_progress: Callable[[int], None] | None, batch_size: int, *, recheck: bool) -> None:
+         on_progress: Callable[[int], None] | None, batch_size: int, *, recheck: bool,
+         stop: threading.Event | None = None) -> None:
     after_id = 0
-    while True:
-        with session_scope(engine) as session:
+    while stop is None or not stop.is_set():
+        # A write from the start: on SQLite a read-then-write transaction would fail with
+        # "database is locked" whenever another writer (the heartbeat) committed meanwhile.
+        with session_scope(engine, write=True) as session:
             prepare_session(session=session)
             posts = load_posts(session=session, after_id=after_id, limit=batch_size,
                                unchecked=not recheck)

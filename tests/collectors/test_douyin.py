@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import time
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import Workbook
 
-from cqfriends.collectors.douyin import cell_text, move_done, pending_files, read_export
+from cqfriends.collectors.douyin import cell_text, read_export
 from cqfriends.errors import BadInput
 from cqfriends.normalize.douyin import normalize_item
 from cqfriends.normalize.post import NormalizeOptions
@@ -206,23 +204,3 @@ def test_bundled_samples_read_and_normalize_cleanly():
     assert emma.created_at == datetime(2026, 10, 3, 13, 2, tzinfo=UTC)
     assert "chongqingfriends" in emma.hashtags and emma.media[0].type == "video"
     assert any(m.type == "photo" for p in posts.values() for m in p.media)
-
-
-def test_pending_files_and_move_done(tmp_path):
-    old = time.time() - 60
-    for name in ["a.ndjson", "b.csv", "c.xlsx", "d.json", "e.jsonl", "notes.txt", "~$c.xlsx",
-                 "done/old.csv", "failed/bad.csv"]:
-        path = tmp_path / name
-        path.parent.mkdir(exist_ok=True)
-        path.write_text("x")
-        os.utime(path, (old, old))
-    (tmp_path / "writing.csv").write_text("still being written")
-    names = [p.name for p in pending_files(tmp_path)]
-    assert sorted(names) == ["a.ndjson", "b.csv", "c.xlsx", "d.json", "e.jsonl"]
-    assert "writing.csv" in [p.name for p in pending_files(tmp_path, min_age=0)]
-    assert pending_files(tmp_path / "missing") == []
-    first = move_done(tmp_path / "b.csv")
-    (tmp_path / "b.csv").write_text("again")
-    second = move_done(tmp_path / "b.csv")
-    assert first == tmp_path / "done" / "b.csv" and second == tmp_path / "done" / "b-1.csv"
-    assert second.read_text() == "again" and not (tmp_path / "b.csv").exists()

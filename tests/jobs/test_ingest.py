@@ -1,4 +1,4 @@
-"""jobs/collect.py and jobs/watch.py: live collection runs, source states, the Douyin watch folder.
+"""jobs/collect.py: live collection runs, source states, and the checks after them.
 
 HTTP only through ``responses`` fakes of the X API and the Graph API.
 """
@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +18,6 @@ from pydantic import SecretStr
 
 import cqfriends.collectors.twitter
 from cqfriends.jobs.collect import collect_source
-from cqfriends.jobs.watch import import_watch_folder, report_path
 from cqfriends.normalize.post import RawRecord
 from cqfriends.settings import Settings
 from cqfriends.store.db import get_engine, session_scope
@@ -31,9 +29,6 @@ GRAPH = "https://graph.facebook.com/v19.0"
 PAGE = "104900000000001"
 TOKEN = "AAAAAAAAAAAAAAAAAAAAAcqf-pipeline-test-token"
 FB_TOKEN = "EAAGcqfPipelineTestPageToken0123"
-HEADER = "作品ID,作品描述,发布时间,账号昵称,点赞数量,评论数量,分享数量,播放量,作品链接"
-ROW = ("74326000000000{n:05d},重庆夜景 #外国人在重庆 #chongqingfriends,"
-       "2026-10-06 15:20:00,Leo看山城,12,3,1,900,https://www.douyin.com/video/74326000000000{n:05d}")
 
 
 def body(folder: str, name: str) -> dict:
@@ -183,70 +178,35 @@ def test_a_stop_request_ends_the_run_after_the_page_in_hand(live, monkeypatch):
     assert post_count(live) == 2
 
 
-@pytest.fixture
-def inbox(tmp_path: Path, sqlite_url: str) -> tuple[Settings, Path]:
-    settings = make_settings(tmp_path, sqlite_url)
-    folder = Path(settings.sources.douyin.watch_folder)
-    folder.mkdir(parents=True)
-    return settings, folder
-
-
-def write_csv(path: Path, rows: list[str]) -> Path:
-    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
-    old = datetime.now().timestamp() - 60  # finished writing a minute ago
-    os.utime(path, (old, old))
-    return path
-
-
-def test_watch_folder_moves_clean_files_and_reports_bad_rows(inbox):
-    settings, folder = inbox
-    engine = get_engine(settings.database.url)
-    good = write_csv(folder / "good.csv", [ROW.format(n=1), ROW.format(n=2)])
-    bad = write_csv(folder / "bad.csv", [ROW.format(n=3), ",no id and no link,,,,,,,"])
-    summary = import_watch_folder(engine=engine, settings=settings)
-    assert (summary.fetched, summary.new, summary.bad) == (4, 3, 1)
-    assert not good.exists() and (folder / "done" / "good.csv").exists()
-    assert bad.exists()
-    report = report_path(bad).read_text(encoding="utf-8")
-    assert "line 3" in report and "bad 1" in report
-    [run] = runs(settings, "douyin")
-    assert (run.fetched, run.new, run.bad) == (4, 3, 1) and "report" in run.error
-
-    again = import_watch_folder(engine=engine, settings=settings)  # reported, unchanged: waits
-    assert again.fetched == 0 and len(runs(settings, "douyin")) == 1
-
-    write_csv(bad, [ROW.format(n=3)])  # fixed by a person, a minute ago
-    older = datetime.now().timestamp() - 120
-    os.utime(report_path(bad), (older, older))  # the report predates the fix
-    fixed = import_watch_folder(engine=engine, settings=settings)
-    assert (fixed.new, fixed.bad) == (0, 0)  # row 3 was kept the first time: no duplicate
-    assert not bad.exists() and not report_path(bad).exists()
-    assert post_count(settings) == 3
-
-
-def test_a_watch_folder_file_still_being_written_waits(inbox):
-    settings, folder = inbox
-    path = folder / "fresh.csv"
-    path.write_text(HEADER + "\n" + ROW.format(n=9) + "\n", encoding="utf-8")
-    summary = import_watch_folder(engine=get_engine(settings.database.url), settings=settings)
-    assert summary.fetched == 0 and path.exists()
-
-
-def test_checks_run_after_a_collection_that_changed_something(api, live, monkeypatch):
+def test_every_collection_checks_the_posts_still_unchecked(api, live, monkeypatch):
     import cqfriends.moderation.checks.runner as runner
 
     called: list[bool] = []
-    monkeypatch.setattr(runner, "run_checks", lambda **kw: called.append(kw.get("recheck", False)))
+    real = runner.run_checks
+    def cut_short(**kw):
+        called.append(kw.get("recheck", False))
+        return runner.CheckSummary()
+
+    monkeypatch.setattr(runner, "run_checks", cut_short)
     api.get(SEARCH, json=body("twitter", "search_p2.json"))
     collect("twitter", live)
-    assert called == [False]
+    assert called == [False]  # ... and this check run was cut short: nothing checked
     api.replace(responses.GET, SEARCH, json=body("twitter", "search_p2.json"))
-    collect("twitter", live)  # nothing new: no check run
-    assert called == [False]
+    collect("twitter", live)  # nothing new, but the post is still unchecked: checked now
+    assert called == [False, False]
     off = live.model_copy(update={"scheduler": replace_scheduler(live, checks=False)})
     api.replace(responses.GET, SEARCH, json=body("twitter", "search_p1.json"))
     collect("twitter", off)
-    assert called == [False]
+    assert called == [False, False]
+    monkeypatch.setattr(runner, "run_checks", real)
+    api.replace(responses.GET, SEARCH, json=body("twitter", "empty_page.json"))
+    collect("twitter", live)  # the leftovers of the runs above: all checked now
+    with session_scope(get_engine(live.database.url)) as session:
+        statuses = session.scalars(sa.select(PostRow.status)).all()
+    assert statuses and "collected" not in statuses
+    monkeypatch.setattr(runner, "run_checks", lambda **kw: called.append(True))
+    collect("twitter", live)  # nothing unchecked: no check run at all
+    assert called == [False, False]
 
 
 def replace_scheduler(settings: Settings, *, checks: bool):

@@ -54,8 +54,9 @@ def test_healthz_reports_sources_and_the_queue(settings):
 
     beating(settings)
     engine = get_engine(settings.database.url)
-    with session_scope(engine) as session:
-        upsert_posts(session=session, posts=[make_post(), make_post()])
+    with session_scope(engine) as session:  # just collected: their checks are still to come
+        upsert_posts(session=session, posts=[make_post(collected_at=utcnow()),
+                                             make_post(collected_at=utcnow())])
     body = make_client(settings).get("/healthz").json()
     assert body["ok"] is True
     assert body["queue"]["backlog"] == 2 and body["queue"]["unchecked"] == 2
