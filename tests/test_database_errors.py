@@ -147,18 +147,18 @@ def test_the_web_app_answers_503_with_a_clear_page(tmp_path):
         update={"database": Database(url=url)})
     client = make_client(settings)
     token = csrf_of(client)  # the login page itself needs no database
-    page = client.post("/login", data={"username": "a", "password": "b", "csrf_token": token},
-                       headers={"accept": "text/html"})
-    assert page.status_code == 503 and page.headers["retry-after"] == "60"
-    assert "The database is not available right now" in page.text
-    assert "数据库暂时无法使用" in page.text and "127.0.0.1" not in page.text
+    answer = client.post("/login", data={"username": "a", "password": "b",
+                                         "csrf_token": token}, headers={"accept": "text/html"})
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "60"
+    assert "The database is not available right now" in answer.text
+    assert "数据库暂时无法使用" in answer.text and "127.0.0.1" not in answer.text
     api = client.get("/healthz")
     assert api.status_code == 503 and api.json()["error"] == "DatabaseUnavailable"
     get_engine(url).dispose()
 
 
 @pytest.mark.browser
-def test_logging_in_while_the_database_is_down_shows_the_503_page(tmp_path, page):
+def test_logging_in_while_the_database_is_down_shows_the_503_page(tmp_path, page):  # noqa: F811
     from cqfriends.settings import Database
     from cqfriends.web.app import create_app
     from tests.conftest import make_settings

@@ -7,12 +7,12 @@ from urllib.parse import urlsplit
 import pytest
 import responses
 import sqlalchemy as sa
-from tests.jobs.test_ingest import GRAPH, PAGE, body, collect, live_settings, runs
 
 from cqfriends.jobs.metrics import refresh_metrics
 from cqfriends.store.db import get_engine, session_scope
 from cqfriends.store.models import MetricSnapshot, PostRow
 from tests.collectors.test_facebook import answer_asked
+from tests.jobs.test_ingest import GRAPH, PAGE, body, collect, live_settings, runs
 
 
 @pytest.fixture
