@@ -3,7 +3,8 @@
 Jobs (all ``max_instances=1``, ``coalesce``, misfire grace; times in the campaign
 zone): one collection per enabled live source (interval + jitter, first run soon
 after start), the Douyin watch folder, a metrics refresh, export regeneration
-when posts changed, a daily maintenance job and the leader's heartbeat.  Checks
+when posts changed, the media archive soon after each collection and import
+(``jobs.media``), a daily maintenance job and the leader's heartbeat.  Checks
 run inside each collection (``scheduler.checks_after_collect``).  What each job
 does lives in ``jobs/``; the commands that start it (``cqf run``, ``demo``,
 ``collect``, ``jobs``, ``status``) in ``jobs/cli.py``.
@@ -97,6 +98,14 @@ def build_jobs(settings: Settings, engine: Engine, stop: threading.Event | None 
         jobs.append(JobSpec("export", "regenerate " + ", ".join(exporter.names) + " if changed",
                             IntervalTrigger(minutes=5, timezone=tz), exporter.run_if_changed,
                             soon + FIRST_RUN_DELAY))
+    if settings.media.fetch != "off":
+        from cqfriends.jobs.media import INTERVAL_SECONDS, MediaJob
+
+        media = MediaJob(settings, engine, stop)
+        jobs.append(JobSpec("media", "archive photos and videos of new and approved posts "
+                            f"(media.fetch: {settings.media.fetch})",
+                            IntervalTrigger(seconds=INTERVAL_SECONDS, timezone=tz),
+                            media.run_if_due, soon + FIRST_RUN_DELAY))
     jobs.append(JobSpec("maintenance", "expire claims, vacuum/analyze (daily)",
                         CronTrigger(hour=4, minute=30, timezone=tz),
                         lambda: run_maintenance(engine)))

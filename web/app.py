@@ -19,7 +19,7 @@ from cqfriends.store.db import get_engine
 
 log = logging.getLogger(__name__)
 ROUTE_MODULES = ("health", "auth", "moderation", "api", "feeds", "reports", "signage", "site",
-                 "admin")
+                 "admin", "media")
 
 
 def create_app(settings: Settings) -> FastAPI:
