@@ -97,6 +97,10 @@ class Archive:
         self._fresh_lock = threading.Lock()
         self._local = threading.local()
         self._fetchers: list[Fetcher] = []
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+        self._by_url: dict[str, dict[str, Any]] = {}  # this run's results, by link
+        self._by_sha: dict[str, dict[str, Any]] = {}  # and by content
 
     # -- a run --------------------------------------------------------------------------
     def run(self, *, key: str | None = None, status: str | None = None,
@@ -127,9 +131,16 @@ class Archive:
                     summary.add(outcome)
                     if on_progress:
                         on_progress(outcome)
+                self._forget()  # a later batch finds this one's results in the database
             summary.stopped = stop is not None and stop.is_set()
         self.close()
         return summary
+
+    def _forget(self) -> None:
+        with self._locks_lock:
+            self._locks.clear()
+        self._by_url.clear()
+        self._by_sha.clear()
 
     def close(self) -> None:
         for fetcher in self._fetchers:
@@ -160,16 +171,26 @@ class Archive:
     def _archive(self, item: DueItem) -> tuple[str, dict[str, Any]]:
         if not item.url:
             raise FetchFailed("the platform gave no link to this file")
-        with session_scope(self.engine) as session:
-            known = find_by_url(session=session, url=item.url)
-        if known is not None and known.sha256 and self.store.exists(original_key(known.sha256)):
-            return "skipped", _copied(known)
-        url, download = self._download(item)
-        with download.body:
-            values = self._keep(download, self._limit(item))
-        values.update(url=url, url_hash=url_hash(url), refreshed=url != item.url or
-                      item.refreshed)
-        return "fetched", values
+        with self._once("url:" + item.url):  # the same link twice in a run: fetched once
+            if item.url in self._by_url:
+                return "skipped", dict(self._by_url[item.url])
+            with session_scope(self.engine) as session:
+                known = find_by_url(session=session, url=item.url)
+            if known is not None and known.sha256 and \
+                    self.store.exists(original_key(known.sha256)):
+                return "skipped", _copied(known)
+            url, download = self._download(item)
+            with download.body:
+                values = self._keep(download)
+            values.update(url=url, url_hash=url_hash(url), refreshed=url != item.url or
+                          item.refreshed)
+            self._by_url[item.url] = values
+            return "fetched", dict(values)
+
+    def _once(self, name: str) -> threading.Lock:
+        """A lock per link or content hash: two workers never do the same work at once."""
+        with self._locks_lock:
+            return self._locks.setdefault(name, threading.Lock())
 
     def _limit(self, item: DueItem) -> int:
         wants_video = item.role == "full" and item.media_type in ("video", "gif")
@@ -222,18 +243,24 @@ class Archive:
                 self._fetchers.append(fetcher)
         return fetcher
 
-    def _keep(self, download: Download, limit: int) -> dict[str, Any]:
+    def _keep(self, download: Download) -> dict[str, Any]:
         """Validate, store and derive one downloaded file; the row's new values."""
         found = probe(download.body)
         if found.kind != "video" and download.size > self.limits["photo"]:
             raise Refused(f"a photo of {download.size / 1e6:.1f} MB; the limit is "
                           f"{self.limits['photo'] / 1e6:.0f} MB")
-        with session_scope(self.engine) as session:
-            twin = find_by_sha(session=session, sha256=download.sha256)
-        if twin is not None and twin.derived and self.store.exists(original_key(twin.sha256 or "")):
-            values = _copied(twin)
-        else:
-            values = self._store_new(download, found)
+        sha = download.sha256
+        with self._once("sha:" + sha):  # identical bytes: stored and derived once
+            if sha in self._by_sha:
+                values = dict(self._by_sha[sha])
+            else:
+                with session_scope(self.engine) as session:
+                    twin = find_by_sha(session=session, sha256=sha)
+                if twin is not None and twin.derived and self.store.exists(original_key(sha)):
+                    values = _copied(twin)
+                else:
+                    values = self._store_new(download, found)
+                self._by_sha[sha] = values
         values.update(state="archived", fetched_at=utcnow(), reason=None, retry_at=None)
         return values
 

@@ -106,7 +106,10 @@ class Fetcher:
 
     def _follow(self, url: str) -> requests.Response:
         for _ in range(MAX_REDIRECTS + 1):
-            self.policy.check_url(url)
+            try:
+                self.policy.check_url(url)
+            except UnsafeURL as e:
+                raise FetchFailed(str(e)) from e
             response = self._get(url)
             location = response.headers.get("Location")
             if response.status_code in (301, 302, 303, 307, 308) and location:

@@ -33,8 +33,9 @@ class S3Store:
 
     def put(self, key: str, body: IO[bytes] | bytes, content_type: str) -> None:
         stream = io.BytesIO(body) if isinstance(body, bytes | bytearray) else body
+        name = self._name(key)
         try:
-            self.client.upload_fileobj(stream, self.bucket, self._name(key),
+            self.client.upload_fileobj(stream, self.bucket, name,
                                        ExtraArgs={"ContentType": content_type})
         except Exception as e:  # noqa: BLE001 - botocore's errors, mapped at the boundary
             raise CqfError(f"cannot write {key} to {self.description}: {_why(e)}") from e
