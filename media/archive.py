@@ -75,6 +75,8 @@ class MediaSummary:
         return f"fetched {self.fetched}, failed {self.failed}, skipped {self.skipped}"
 
     def add(self, outcome: str) -> None:
+        if outcome == "stopped":
+            return
         if outcome == "retry":
             self.retrying += 1
             outcome = "failed"
@@ -97,6 +99,7 @@ class Archive:
         self._fresh_lock = threading.Lock()
         self._local = threading.local()
         self._fetchers: list[Fetcher] = []
+        self.stop: threading.Event | None = None
         self._locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
         self._by_url: dict[str, dict[str, Any]] = {}  # this run's results, by link
@@ -119,6 +122,7 @@ class Archive:
         if on_start:
             with session_scope(self.engine) as session:
                 on_start(count_due(session=session, now=utcnow(), key=key, status=status))
+        self.stop = stop
         workers = self.settings.media.concurrency
         with ThreadPoolExecutor(workers, thread_name_prefix="media") as pool:
             while not (stop is not None and stop.is_set()):
@@ -149,7 +153,11 @@ class Archive:
 
     # -- one item -----------------------------------------------------------------------
     def archive_one(self, item: DueItem) -> str:
-        """'fetched', 'skipped', 'failed' or 'retry' for one claimed row (never raises)."""
+        """'fetched', 'skipped', 'failed', 'retry' or 'stopped' for a claimed row (never raises)."""
+        if self.stop is not None and self.stop.is_set():  # shutting down: give it back
+            with session_scope(self.engine, write=True) as session:
+                save_item(session=session, item_id=item.id, values={"state": "due"})
+            return "stopped"
         try:
             outcome, values = self._archive(item)
         except FetchFailed as e:

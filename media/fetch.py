@@ -26,7 +26,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from cqfriends.errors import CqfError
-from cqfriends.media.guard import AddressPolicy, UnsafeURL, guarded_connection
+from cqfriends.media.guard import AddressPolicy, Unresolvable, UnsafeURL, guarded_connection
 
 MAX_REDIRECTS = 5
 CHUNK = 256 * 1024
@@ -128,6 +128,8 @@ class Fetcher:
                                     timeout=(self.timeout, self.timeout))
         except UnsafeURL as e:
             raise FetchFailed(str(e)) from e
+        except Unresolvable as e:
+            raise FetchFailed(str(e), transient=True) from e
         except requests.Timeout as e:
             raise FetchFailed("timed out connecting or waiting for the server",
                               transient=True) from e

@@ -27,12 +27,16 @@ class UnsafeURL(CqfError):
     """A URL the archive must not fetch (scheme, or an address that is not public)."""
 
 
+class Unresolvable(CqfError):
+    """The host name did not resolve (now: a DNS outage passes, so it may be retried)."""
+
+
 def resolve(host: str, port: int) -> list[str]:
     """Every address ``host`` resolves to (literal addresses stay as they are)."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as e:
-        raise UnsafeURL(f"cannot resolve host {host!r}: {e}") from e
+        raise Unresolvable(f"cannot resolve host {host!r}: {e}") from e
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
@@ -65,7 +69,7 @@ class AddressPolicy:
         """The addresses to connect to for ``host``; UnsafeURL when one is not public."""
         found = self.resolver(host, port)
         if not found:
-            raise UnsafeURL(f"host {host!r} has no address")
+            raise Unresolvable(f"host {host!r} has no address")
         if not self.allow_private:
             blocked = [a for a in found if not is_public(a)]
             if blocked:

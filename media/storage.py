@@ -168,7 +168,8 @@ def copy_all(source: MediaStore, target: MediaStore,
         if target.size(key) == size:
             kept += 1
         else:
-            target.put(key, _Joined(source.read(key)), "application/octet-stream")
+            stream = io.BufferedReader(_Joined(source.read(key)), READ_CHUNK)
+            target.put(key, stream, "application/octet-stream")
             copied += 1
         if on_file:
             on_file()

@@ -43,8 +43,9 @@ def media_file(sha256: str, name: str, request: Request, user: CurrentUser) -> R
     size = store.size(found.key) if found else None
     if found is None or size is None:
         raise NotFound(f"no archived file /media/{sha256}/{name}")
-    span = byte_range(request.headers.get("range"), size)
-    if span == "unsatisfiable":
+    try:
+        span = byte_range(request.headers.get("range"), size)
+    except Unsatisfiable:
         return Response(status_code=416, headers={**HEADERS, "Content-Range": f"bytes */{size}"})
     start, end = span or (0, size - 1)
     headers = {**HEADERS, "Content-Length": str(end - start + 1)}
@@ -54,8 +55,12 @@ def media_file(sha256: str, name: str, request: Request, user: CurrentUser) -> R
                              media_type=found.mime, headers=headers)
 
 
-def byte_range(header: str | None, size: int) -> tuple[int, int] | str | None:
-    """(start, end) of one ``Range: bytes=`` span; None: the whole file; or 'unsatisfiable'."""
+class Unsatisfiable(ValueError):
+    """A range that starts past the end of the file (HTTP 416)."""
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """(start, end) of one ``Range: bytes=`` span; None: the whole file."""
     match = RANGE.match((header or "").strip())
     if not match or not any(match.groups()):
         return None  # no range, or one we do not serve (several spans): the whole file
@@ -65,5 +70,5 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | str | None:
     else:
         start, end = int(first), min(int(last), size - 1) if last else size - 1
     if size == 0 or start >= size or start > end:
-        return "unsatisfiable"
+        raise Unsatisfiable(header)
     return start, end
