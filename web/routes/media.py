@@ -23,7 +23,11 @@ router = APIRouter(tags=["media"])
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 HEADERS = {"X-Content-Type-Options": "nosniff", "Accept-Ranges": "bytes",
            "Cache-Control": "private, max-age=31536000, immutable",
-           "Content-Security-Policy": "default-src 'none'; sandbox",
+           # A file opened on its own becomes a browser-made page showing it: that page may
+           # load the file itself and nothing else, and run no script.  (No ``sandbox``: its
+           # opaque origin would stop the page's own <video> from loading the file.)
+           "Content-Security-Policy": "default-src 'none'; img-src 'self'; media-src 'self'; "
+                                      "style-src 'unsafe-inline'",
            "Content-Disposition": "inline"}
 
 
