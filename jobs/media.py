@@ -27,7 +27,7 @@ from cqfriends.store.media import next_retry_at, posts_changed_marker
 from cqfriends.store.models import utcnow
 
 log = logging.getLogger(__name__)
-INTERVAL_SECONDS = 30
+INTERVAL_SECONDS = 60
 
 
 def platform_refresher(settings: Settings, clients: dict[str, Any] | None = None) -> Refresh:

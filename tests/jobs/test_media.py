@@ -86,7 +86,7 @@ def test_a_stopping_run_gives_its_claims_back(tmp_path, engine, db_url, media_se
 def test_the_scheduler_has_a_media_job_unless_fetching_is_off(tmp_path, engine, db_url):
     settings = media_settings(tmp_path, db_url)
     jobs = {j.id: j for j in build_jobs(settings, engine)}
-    assert jobs["media"].trigger.interval == timedelta(seconds=30)
+    assert jobs["media"].trigger.interval == timedelta(seconds=60)
     assert "media.fetch: queued" in jobs["media"].name
     off = media_settings(tmp_path, db_url, fetch="off")
     assert "media" not in {j.id for j in build_jobs(off, engine)}

@@ -20,7 +20,7 @@ from cqfriends.store.db import session_scope
 from cqfriends.store.models import MediaItem, PostRow
 from tests.factories import make_post
 from tests.media import files
-from tests.media.conftest import video_post
+from tests.media.conftest import photo_post, video_post
 from tests.media.server import Route
 
 TWEETS = "https://api.twitter.com/2/tweets"
@@ -151,3 +151,19 @@ def test_douyin_cannot_be_asked_so_its_expired_file_fails_at_once(api, engine, s
     [row] = [r for r in rows(engine) if r.role == "full"]
     assert "cannot be asked for a fresh link" in row.reason
     assert len(api.calls) == 0
+
+
+def test_a_platform_error_during_the_look_up_fails_the_item_not_the_run(
+        api, engine, settings_for, media_server, add_posts):
+    settings = with_tokens(settings_for())
+    media_server.routes["/old.jpg"] = EXPIRED
+    post = make_post(source="instagram", source_id="17900000000000009",
+                     media=[Media("photo", url=media_server.url("/old.jpg"))])
+    add_posts(post, photo_post(media_server.add("/fine.jpg", files.jpeg())), status="approved")
+    api.get(f"{GRAPH}/17900000000000009", status=400, json={"error": {
+        "message": "Unsupported get request. Object does not exist", "type": "GraphMethodException",
+        "code": 100, "error_subcode": 33}})
+    summary = run(settings, engine)
+    assert summary.line() == "fetched 1, failed 1, skipped 0"
+    failed = [r for r in rows(engine) if r.state == "failed"]
+    assert len(failed) == 1 and "no fresh link" in failed[0].reason
