@@ -21,7 +21,6 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime
-from fractions import Fraction
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -55,26 +54,11 @@ def photo_like(seed: int, width: int = 4000, height: int = 3000) -> bytes:
     return out.getvalue()
 
 
-def clip(seed: int, width: int = 720, height: int = 1280, seconds: int = 5) -> bytes:
-    import av
+def clip(seed: int) -> bytes:
+    """A 5-second vertical 720p H.264 clip (the tests' maker, at phone size)."""
+    from tests.media.files import mp4
 
-    out = io.BytesIO()
-    rng = np.random.default_rng(seed)
-    with av.open(out, mode="w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=30)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.time_base = Fraction(1, 30)
-        base = rng.integers(0, 256, (height // 40, width // 40, 3), dtype=np.uint8)
-        for n in range(seconds * 30):
-            shifted = np.roll(base, n // 3, axis=1)
-            frame = Image.fromarray(shifted).resize((width, height), Image.Resampling.BILINEAR)
-            video = av.VideoFrame.from_image(frame)
-            video.pts = n
-            for packet in stream.encode(video):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return out.getvalue()
+    return mp4(720, 1280, seconds=5.0, fps=30, seed=seed)
 
 
 def unique_jpeg(base: bytes, n: int) -> bytes:

@@ -66,15 +66,15 @@ def gif(width: int = 320, height: int = 240, *, frames: int = 3) -> bytes:
 
 
 def mp4(width: int = 320, height: int = 240, *, seconds: float = 2.0, fps: int = 10,
-        codec: str = "libx264") -> bytes:
-    """A short H.264 MP4 made with PyAV (moving gradients)."""
+        codec: str = "libx264", seed: int = 0) -> bytes:
+    """A short H.264 MP4 made with PyAV (moving gradients; ``seed`` varies the pictures)."""
     out = io.BytesIO()
     with av.open(out, mode="w", format="mp4") as container:
         stream = container.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.time_base = Fraction(1, fps)
         for n in range(int(seconds * fps)):
-            frame = av.VideoFrame.from_image(picture(width, height, seed=n % 7 + 1))
+            frame = av.VideoFrame.from_image(picture(width, height, seed=(n + seed) % 7 + 1))
             frame.pts = n
             for packet in stream.encode(frame):
                 container.mux(packet)
