@@ -88,7 +88,8 @@ ConfigOption = Annotated[Path | None, typer.Option(
     "--config", envvar="CQF_CONFIG", help="config.yaml to use (default: the bundled one).",
     show_default=False)]
 COMMAND_MODULES = ("cqfriends.moderation.checks.cli", "cqfriends.moderation.cli",
-                   "cqfriends.web.cli", "cqfriends.export.cli", "cqfriends.jobs.cli")
+                   "cqfriends.web.cli", "cqfriends.export.cli", "cqfriends.jobs.cli",
+                   "cqfriends.media.cli")
 
 
 def load(config: Path | None) -> Settings:

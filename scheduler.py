@@ -4,7 +4,8 @@ Jobs (all ``max_instances=1``, ``coalesce``, misfire grace; times in the campaig
 zone): one collection per enabled live source (interval + jitter, first run soon
 after start), the Douyin watch folder, checks of posts an interrupted run left
 unchecked (at start-up, then every few minutes), a metrics refresh, export
-regeneration when posts changed and a daily maintenance job.  Checks also run
+regeneration when posts changed, the media archive soon after each collection
+and import (``jobs.media``) and a daily maintenance job.  Checks also run
 after each collection (``scheduler.checks_after_collect``).  What each job does
 lives in ``jobs/``; who runs them (leadership, the web app beside them) in
 ``mainjob.py``; the commands in ``jobs/cli.py``.
@@ -94,6 +95,14 @@ def build_jobs(settings: Settings, engine: Engine, stop: threading.Event | None 
         jobs.append(JobSpec("export", "regenerate " + ", ".join(exporter.names) + " if changed",
                             IntervalTrigger(minutes=5, timezone=tz), exporter.run_if_changed,
                             soon + FIRST_RUN_DELAY))
+    if settings.media.fetch != "off":
+        from cqfriends.jobs.media import INTERVAL_SECONDS, MediaJob
+
+        media = MediaJob(settings, engine, stop)
+        jobs.append(JobSpec("media", "archive photos and videos of new and approved posts "
+                            f"(media.fetch: {settings.media.fetch})",
+                            IntervalTrigger(seconds=INTERVAL_SECONDS, timezone=tz),
+                            media.run_if_due, soon + FIRST_RUN_DELAY))
     jobs.append(JobSpec("maintenance", "expire claims, vacuum/analyze (daily)",
                         CronTrigger(hour=4, minute=30, timezone=tz),
                         lambda: run_maintenance(engine)))

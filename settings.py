@@ -9,6 +9,7 @@ broken config in one go.  Secrets appear in config.yaml only as references,
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -163,6 +164,19 @@ class Web(Strict):
     secure_cookies: bool = False
     public_feeds: bool = False
     max_failed_logins: int = 5
+    # The public base URL (https://example.org/cqf) other sites are told about; None:
+    # relative paths only, never one built from a request's Host header.
+    public_url: str | None = None
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_base(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", value):
+            raise ValueError("must be an http(s) URL without query or fragment")
+        return value
 
 
 class Led(Strict):
@@ -178,6 +192,35 @@ class Export(Strict):
     led_dir: str = "led"
     page_size: int = Field(24, ge=1)
     led: Led = Led()
+
+
+class MediaArchive(Strict):
+    """The archive of the works' photos and videos (media/)."""
+
+    dir: str = "media"  # the local store, beside the config file
+    fetch: Literal["queued", "approved", "off"] = "queued"
+    max_photo_mb: float = Field(20, gt=0)
+    max_video_mb: float = Field(300, gt=0)
+    timeout_seconds: float = Field(20, gt=0)  # connect, and each read
+    concurrency: int = Field(4, ge=1, le=64)
+    allow_private_hosts: bool = False  # true only for tests and labs: opens SSRF
+    store: str = ""  # "": the folder media.dir; s3://bucket/prefix: an S3-compatible bucket
+    endpoint_url: str | None = None  # the S3 service, e.g. https://minio.example.org:9000
+
+    @field_validator("store")
+    @classmethod
+    def _store_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.match(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/[^\s]*)?$", value):
+            raise ValueError("must be empty (the local folder media.dir) or s3://bucket/prefix")
+        return value
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value and not re.match(r"^https?://\S+$", value):
+            raise ValueError("must be an http(s) URL")
+        return value or None
 
 
 class Scheduler(Strict):
@@ -199,6 +242,7 @@ class Settings(Strict):
     moderation: Moderation = Moderation()
     web: Web = Web()
     export: Export = Export()
+    media: MediaArchive = MediaArchive()
     scheduler: Scheduler = Scheduler()
     config_path: str = ""
 
@@ -265,5 +309,6 @@ def _relative_to(settings: Settings, base: Path) -> Settings:
     export = settings.export.model_copy(update={
         "site_dir": str((base / settings.export.site_dir).resolve()),
         "led_dir": str((base / settings.export.led_dir).resolve())})
+    media = settings.media.model_copy(update={"dir": str((base / settings.media.dir).resolve())})
     return settings.model_copy(update={
-        "database": Database(url=url), "sources": sources, "export": export})
+        "database": Database(url=url), "sources": sources, "export": export, "media": media})

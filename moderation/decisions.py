@@ -80,7 +80,19 @@ def decide(*, engine: Engine, settings: Settings, key: str, decision: Decision,
                                 "previous": previous, "override": decision.override})
     forget_counts(engine)
     log.info("%s %s %s", user.username, decision.action, key)
+    if decision.action == "takedown" and post.id is not None:
+        remove_archived_media(engine=engine, settings=settings, post_id=post.id)
     return post
+
+
+def remove_archived_media(*, engine: Engine, settings: Settings, post_id: int) -> None:
+    """A takedown's files leave the archive at once; a failure is swept by the media job."""
+    from cqfriends.media.takedown import remove_post_media
+
+    try:
+        remove_post_media(engine=engine, settings=settings, post_id=post_id)
+    except Exception:  # noqa: BLE001 - the takedown stands; the media job retries the files
+        log.exception("takedown of post %d: archived files not removed yet", post_id)
 
 
 def check_decidable(post: PostRow, d: Decision, username: str, now: datetime) -> None:

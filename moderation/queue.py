@@ -49,6 +49,8 @@ FLAG_EXPLANATIONS = {
     "spam-hashtags": "More hashtags than the spam limit.",
     "spam-mentions": "More mentions than the spam limit.",
     "too-short": "The text is too short to judge.",
+    "media-missing": "The photo or video could not be archived (the link expired or the file "
+                     "was refused); outputs show a placeholder.",
 }
 
 

@@ -269,3 +269,49 @@ class SchedulerHeartbeat(SQLModel, table=True):
     holder: str = Field(max_length=128)
     started_at: datetime = _ts(nullable=False)
     beat_at: datetime = _ts(nullable=False)
+
+
+class MediaItem(SQLModel, table=True):
+    """One photo or video of a post in our archive (media/): what was fetched and made of it.
+
+    A post's media item ``position`` (its index in ``post.media``) has up to two rows:
+    ``preview`` (a photo itself, or a video's cover image: what the queue shows) and
+    ``full`` (the photo or the video file: what the outputs show).  Files are stored
+    by the SHA-256 of their content, so two rows with the same ``sha256`` share them.
+    """
+
+    __tablename__ = "media_item"
+    __table_args__ = (
+        sa.UniqueConstraint("post_id", "position", "role", name="uq_media_item"),
+        sa.Index("ix_media_item_state_retry", "state", "retry_at"),
+        sa.Index("ix_media_item_sha256", "sha256"),
+        sa.Index("ix_media_item_url_hash", "url_hash"),
+        sa.Index("ix_media_item_phash", "phash"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True, ondelete="CASCADE")
+    position: int = 0
+    role: str = Field(max_length=8)  # preview | full
+    media_type: str = Field(max_length=8)  # what the post says: photo | video | gif
+    url: str = ""  # the URL fetched (a refreshed one after an expired link)
+    url_hash: str = Field(default="", max_length=64)  # sha256 of url: reuse without fetching
+    # due | fetching | retry | archived | failed | removed
+    state: str = Field(default="due", max_length=12)
+    attempts: int = 0
+    claimed_until: datetime | None = _ts()
+    retry_at: datetime | None = _ts()
+    fetched_at: datetime | None = _ts()  # the last attempt
+    refreshed: bool = False  # the URL came from a fresh look-up at the platform
+    sha256: str | None = Field(default=None, max_length=64)
+    kind: str | None = Field(default=None, max_length=8)  # what the content is: photo|gif|video
+    mime: str | None = Field(default=None, max_length=48)
+    container: str | None = Field(default=None, max_length=32)  # JPEG, PNG, mp4 ...
+    codec: str | None = Field(default=None, max_length=32)
+    size_bytes: int | None = Field(default=None, sa_type=sa.BigInteger)
+    width: int | None = None
+    height: int | None = None
+    duration_ms: int | None = None
+    reason: str | None = None  # why it failed (or is waiting for a retry)
+    derived: dict[str, Any] = _json(dict)  # name -> {key, type, width, height, bytes}
+    phash: str | None = Field(default=None, max_length=16)  # imagehash.phash, hex

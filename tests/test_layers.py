@@ -1,7 +1,7 @@
 """The house: every import says ``cqfriends.``, and data flows one way between the rooms.
 
-collectors -> normalize -> store <- moderation / export <- jobs <- web / scheduler <- mainjob
-<- cli.
+collectors -> normalize -> store <- media <- moderation / export <- jobs <- web / scheduler
+<- mainjob <- cli.
 A room may import the rooms below it, never one above; each room's ``cli.py`` is
 part of the shell and may import anything.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ROOMS = ("collectors", "normalize", "store", "moderation", "export", "jobs", "web")
+ROOMS = ("collectors", "normalize", "store", "media", "moderation", "export", "jobs", "web")
 MODULES = ("cli", "settings", "scheduler", "mainjob", "errors")
 BASE = {"errors", "settings"}
 # What each room (or root module) may import from cqfriends besides itself.
@@ -24,10 +24,11 @@ ALLOWED = {
     "normalize": {"errors"},
     "collectors": BASE | {"normalize"},
     "store": BASE | {"normalize"},
-    "moderation": BASE | {"normalize", "store"},
-    "export": BASE | {"normalize", "store"},
-    "jobs": BASE | {"collectors", "normalize", "store", "moderation", "export"},
-    "web": BASE | {"normalize", "store", "moderation", "export", "jobs"},
+    "media": BASE | {"normalize", "store"},
+    "moderation": BASE | {"normalize", "store", "media"},
+    "export": BASE | {"normalize", "store", "media"},
+    "jobs": BASE | {"collectors", "normalize", "store", "media", "moderation", "export"},
+    "web": BASE | {"normalize", "store", "media", "moderation", "export", "jobs"},
     "scheduler": BASE | {"store", "jobs"},
     "mainjob": BASE | {"store", "jobs", "web", "scheduler"},
 }

@@ -20,7 +20,7 @@ from cqfriends.store.db import describe_database_error, get_engine, is_database_
 
 log = logging.getLogger(__name__)
 ROUTE_MODULES = ("health", "auth", "moderation", "api", "feeds", "reports", "signage", "site",
-                 "admin")
+                 "admin", "media")
 
 
 def create_app(settings: Settings) -> FastAPI:

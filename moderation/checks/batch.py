@@ -14,11 +14,13 @@ from cqfriends.moderation.checks.rules import Flag, Rules, flag
 from cqfriends.moderation.checks.text import dedup_text, is_retweet_text, language_text
 from cqfriends.settings import Settings
 from cqfriends.store import checks as store
+from cqfriends.store.media import MEDIA_MISSING
 from cqfriends.store.models import utcnow
 
 WORK_CACHE = 300_000
 FULL_KEYS = 2_000_000
 HUMAN_KEPT = ("status", "reason", "duplicate_of")  # a moderator's decision is never redone
+OWNED_ELSEWHERE = frozenset({MEDIA_MISSING})  # flags the checks never set, and never drop
 
 
 class Checker:
@@ -53,7 +55,7 @@ class Checker:
             dedup_flags = folder.touched.get(post["id"], outcome.flags)
             lang, lang_flags = langs[post["id"]]
             flags = dedup_flags + lang_flags + self.rules.evaluate(
-                post, posts_that_day=counts[self._day_key(post)])
+                post, posts_that_day=counts[self._day_key(post)]) + _owned_elsewhere(post)
             row = {"id": post["id"], "lang": lang.lang, "lang_confidence": lang.confidence,
                    "flags": flags, "duplicate_of": outcome.duplicate_of, "checked_at": now}
             if any(f["code"] == "repost" for f in dedup_flags) or outcome.duplicate_of:
@@ -74,7 +76,7 @@ class Checker:
         now, results = utcnow(), []
         for post in posts:
             lang, lang_flags = langs[post["id"]]
-            kept = [f for f in post["flags"] or [] if f["code"] in DEDUP_CODES]
+            kept = [f for f in post["flags"] or [] if f["code"] in DEDUP_CODES | OWNED_ELSEWHERE]
             flags = kept + lang_flags + self.rules.evaluate(
                 post, posts_that_day=counts[self._day_key(post)])
             row: dict[str, Any] = {"id": post["id"], "lang": lang.lang,
@@ -245,6 +247,10 @@ class Checker:
             text = dedup_text(row["text"] or "", campaign_tags=tags)
             self.works[i] = work_from_row(row, text, [])
         return {i: self.works[i] for i in ids if i in self.works}
+
+
+def _owned_elsewhere(post: dict[str, Any]) -> list[Flag]:
+    return [f for f in post["flags"] or [] if f.get("code") in OWNED_ELSEWHERE]
 
 
 def _repost_outcome(post: dict[str, Any], originals: dict[str, int]) -> Outcome:
