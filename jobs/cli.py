@@ -68,14 +68,20 @@ def register(app: typer.Typer) -> None:
     def demo_command(
         dir: Annotated[Path, typer.Option("--dir", help="working folder")] = Path("cqf-demo"),
         host: Annotated[str, typer.Option()] = "127.0.0.1",
-        port: Annotated[int, typer.Option()] = 8000,
+        port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
         serve_: Annotated[bool, typer.Option("--serve/--no-serve",
                                              help="start the main job and web app")] = True,
+        reset: Annotated[bool, typer.Option(
+            "--reset", help="wipe the demo already in DIR and start a fresh one")] = False,
         config: ConfigOption = None,
     ) -> None:
         """A fresh demo: sample data imported and checked, demo users, main job and web app."""
-        from cqfriends.jobs.demo import prepare_demo
+        from cqfriends.jobs.demo import check_port_free, existing_demo, prepare_demo
         from cqfriends.scheduler import MainJob, claim_sqlite_leadership, serve
+
+        if serve_:
+            check_port_free(host, port)  # before anything is touched
+        existing_demo(dir, reset=reset)
 
         def claim(settings, engine):  # type: ignore[no-untyped-def]
             main = MainJob(settings, engine)
@@ -87,6 +93,9 @@ def register(app: typer.Typer) -> None:
         for user, role, password in users:
             console.print(f"demo {role}: user {user} password {password}", markup=False,
                           highlight=False)
+        console.print(f"other commands on this demo: add --config {dir / 'config.yaml'} "
+                      f"(e.g. cqf status --config {dir / 'config.yaml'})", markup=False,
+                      highlight=False)
         if not serve_:
             main.leadership.release()
             return

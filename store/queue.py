@@ -197,3 +197,32 @@ def lock_post(*, session: Session, key: str) -> PostRow | None:
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=PostRow)
     return session.exec(query).first()
+
+
+def count_by_status(*, session: Session, clauses: Sequence[Any] = ()) -> dict[str, int]:
+    """Posts per status matching ``clauses`` (the filters of the queue page), counted now."""
+    query = (select(PostRow.status, sa.func.count()).where(*clauses)
+             .group_by(PostRow.status))
+    return {status: n for status, n in session.exec(query).all()}
+
+
+def count_claimed_by_others(*, session: Session, user: str, now: datetime,
+                            clauses: Sequence[Any] = ()) -> int:
+    """Pending posts matching ``clauses`` that someone else holds a live claim on."""
+    query = select(sa.func.count()).select_from(PostRow).where(
+        PostRow.status == "pending", col(PostRow.claimed_by).is_not(None),
+        col(PostRow.claimed_by) != user, col(PostRow.claimed_until) >= now, *clauses)
+    return int(session.exec(query).one())
+
+
+def decided_posts(*, session: Session, statuses: Sequence[str], clauses: Sequence[Any] = (),
+                  engagement: bool = False, limit: int = 20, offset: int = 0) -> list[PostRow]:
+    """Posts in ``statuses`` (all when empty), latest decisions first (or by engagement)."""
+    query = select(PostRow).where(*clauses)
+    if statuses:
+        query = query.where(col(PostRow.status).in_(statuses))
+    if engagement:
+        order = [ENGAGEMENT.desc(), col(PostRow.id).desc()]
+    else:
+        order = [col(PostRow.decided_at).desc().nulls_last(), col(PostRow.id).desc()]
+    return list(session.exec(query.order_by(*order).offset(offset).limit(limit)).all())
