@@ -16,7 +16,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from cqfriends.i18n.translate import install
 
 STATIC = files("cqfriends.export") / "static"  # package data
-FONTS = STATIC / "fonts"  # Noto Sans SC WOFF2 subsets, its CSS and licence (vendored)
+FONTS = STATIC / "fonts"  # Noto Sans SC and Noto Emoji WOFF2 subsets, fonts.css, licences
 
 
 @lru_cache(maxsize=1)

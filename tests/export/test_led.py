@@ -75,7 +75,7 @@ def test_signage_page_embeds_the_playlist_inert_and_files_are_kept_when_unchange
     playlist = json.loads((out / "playlist.json").read_text())
     assert playlist["items"][0]["url"] == "https://pbs.twimg.com/media/hotpot.jpg"
     assert first["written"][-2:] == ["playlist.json", "index.html"]
-    assert {"assets/signage.js", "assets/signage.css", "assets/fonts/noto-sans-sc.css",
+    assert {"assets/signage.js", "assets/signage.css", "assets/fonts/fonts.css",
             "assets/fonts/LICENSE-noto-sans-sc.txt"} <= set(first["written"])
     assert (out / "assets/fonts/noto-sans-sc-100-400-normal.woff2").stat().st_size > 1000
     mtime = (out / "playlist.json").stat().st_mtime_ns

@@ -108,9 +108,9 @@ def bulk_decide(
     if errors and not wants_json(request):
         raise BadInput("; ".join(errors.values()))
     decided = len(results) - len(errors)
-    text = (msg("Approved %(n)s posts into %(section)s.", n=decided,
+    text = (msg("Selected posts approved into %(section)s: %(n)s.", n=decided,
                 section=section_name(request, section)) if action == "approve"
-            else msg("Rejected %(n)s posts.", n=decided))
+            else msg("Selected posts rejected: %(n)s.", n=decided))
     return done(request, return_to, text, decided=decided,
                 keys=[k for k, e in results if not e], errors=errors)
 
