@@ -65,9 +65,10 @@ def json_line(data: object) -> str:
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text) + "\n"
 
 
-def key_table(*columns: str, keys: Iterable[str] = (), **options: Any) -> Table:
+def key_table(*columns: str, keys: Iterable[str] = (), whole: tuple[str, ...] = (),
+              **options: Any) -> Table:
     """A rich table whose first column (post keys) is never cut: ``cqf decide`` needs them
-    whole; the other columns wrap instead."""
+    whole; columns named in ``whole`` are not wrapped either, the others wrap instead."""
     from rich import box
     from rich.table import Table
 
@@ -75,7 +76,7 @@ def key_table(*columns: str, keys: Iterable[str] = (), **options: Any) -> Table:
     table.add_column(columns[0], no_wrap=True, min_width=max((len(k) for k in keys),
                                                              default=len(columns[0])))
     for name in columns[1:]:
-        table.add_column(name, overflow="fold")
+        table.add_column(name, no_wrap=name in whole, overflow="fold")
     return table
 
 
@@ -203,7 +204,7 @@ def posts_command(
             return
         listed = list(rows)
         table = key_table("key", "status", "lang", "author", "created (UTC)", "text",
-                          keys=[r["key"] for r in listed])
+                          keys=[r["key"] for r in listed], whole=("status",))
         for row in listed:
             table.add_row(term(row["key"]), row["status"], term(row["lang"] or ""),
                           term(row["author_handle"] or row["author_name"]),

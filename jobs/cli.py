@@ -89,13 +89,13 @@ def register(app: typer.Typer) -> None:
             return main
 
         settings, engine, main, users = prepare_demo(dir, claim=claim, template=config)
-        console.print(f"demo database: {settings.database.url}", markup=False)
+        console.print(f"demo database: {settings.database.url}", markup=False, soft_wrap=True)
         for user, role, password in users:
             console.print(f"demo {role}: user {user} password {password}", markup=False,
-                          highlight=False)
+                          highlight=False, soft_wrap=True)
         console.print(f"other commands on this demo: add --config {dir / 'config.yaml'} "
                       f"(e.g. cqf status --config {dir / 'config.yaml'})", markup=False,
-                      highlight=False)
+                      highlight=False, soft_wrap=True)
         if not serve_:
             main.leadership.release()
             return

@@ -135,9 +135,9 @@ def audit_command(
         return
     tz = settings.campaign.tz  # the zone of the web audit log and the post history too
     entries = audit_page(engine=engine, where=where, limit=None)
-    table = key_table("post", f"at ({settings.campaign.timezone})", "actor", "action",
-                      "section", "reason", "from → to",
-                      keys=[e.post_key or "" for e in entries])
+    table = key_table("post", "at", "actor", "action", "section", "reason", "from → to",
+                      keys=[e.post_key or "" for e in entries], whole=("at",),
+                      title=f"audit log (times in {settings.campaign.timezone})")
     for e in entries:
         subject = e.post_key or (e.detail or {}).get("user") or (e.detail or {}).get("author")
         table.add_row(term(subject or ""), e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),

@@ -65,12 +65,21 @@ class TrustedProxies:
                     "latin-1").split(",") if h.strip()]
                 for host in reversed(chain):
                     if not self.trusted(host):
-                        scope = {**scope, "client": (host, 0)}
+                        if _is_address(host):  # garbage: keep the proxy's own address
+                            scope = {**scope, "client": (host, 0)}
                         break
                 proto = headers.get(b"x-forwarded-proto", b"").decode("latin-1").strip()
                 if proto in ("http", "https"):
                     scope = {**scope, "scheme": proto}
         await self.app(scope, receive, send)
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _headers(scope: Scope, names: tuple[bytes, ...]) -> list[tuple[bytes, bytes]]:

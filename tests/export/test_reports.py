@@ -119,3 +119,50 @@ def test_csv_and_xlsx_downloads_hold_every_block(engine, report_settings):
     assert book["totals"]["B2"].value == 5
     assert book["by_day"]["A2"].value == datetime(2026, 10, 3)  # a date cell, not text
     assert book["by_day"]["A2"].number_format == "yyyy-mm-dd"
+
+
+def test_time_to_decision_counts_from_collection_not_from_posting(engine, tmp_path, db_url):
+    old = make_post(created_at=at(1, 0), collected_at=at(1, 0))  # posted weeks before
+    with session_scope(engine) as session:
+        upsert_posts(session=session, posts=[old])  # stored (collected) now
+    from cqfriends.store.models import utcnow
+
+    set_state(engine, [old.key], status="approved", decided_at=utcnow() + timedelta(minutes=6))
+    report = report_of(engine, make_settings(tmp_path, db_url))
+    assert report["time_to_decision_hours"]["median"] == pytest.approx(0.1, abs=0.02)
+
+
+def test_what_a_post_had_when_first_collected_counts_on_the_day_it_was_posted(
+        engine, tmp_path, db_url):
+    post = make_post(created_at=at(3, 4), collected_at=at(20, 4),
+                     metrics=Metrics(likes=900, views=5000))
+    with session_scope(engine) as session:
+        upsert_posts(session=session, posts=[post])
+        upsert_posts(session=session, posts=[replace(post, collected_at=at(21, 4),
+                                                     metrics=Metrics(likes=950, views=5000))])
+    report = report_of(engine, make_settings(tmp_path, db_url))
+    days = {d["day"]: d for d in report["by_day"]}
+    assert days["2026-10-03"]["growth"]["likes"] == 900 and days["2026-10-03"]["posts"] == 1
+    assert days["2026-10-21"]["growth"]["likes"] == 50 and days["2026-10-21"]["posts"] == 0
+    assert "2026-10-20" not in days  # the day of the import shows no burst
+    only_21 = report_of(engine, make_settings(tmp_path, db_url), since=date(2026, 10, 21),
+                        until=date(2026, 10, 21))
+    assert only_21["growth"]["likes"] == 50
+
+
+def test_control_characters_never_break_a_download(engine, tmp_path, db_url):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    nasty = make_post(text="Hotpot \x1b[31mred\x0b\x7f night #ChongqingFriends", lang="e\x01n",
+                      author=Author(id="x", handle="bad\x07handle"))
+    with session_scope(engine) as session:
+        upsert_posts(session=session, posts=[nasty])
+    set_state(engine, [nasty.key], status="approved", section="mobile")
+    report = report_of(engine, make_settings(tmp_path, db_url))
+    book = load_workbook(BytesIO(write_report_xlsx(report)))
+    texts = [c.value for row in book["top_works"].iter_rows() for c in row]
+    assert any(isinstance(t, str) and t.startswith("Hotpot \ufffd[31mred") for t in texts)
+    archive = zipfile.ZipFile(BytesIO(write_report_zip(report)))
+    assert "\x1b" not in archive.read("top_works.csv").decode("utf-8")
