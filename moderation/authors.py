@@ -68,7 +68,7 @@ def set_author_rule(*, engine: Engine, settings: Settings, user: User, source: s
             row = delete_author_rule(session=session, source=source, key=key)
             if row is None:
                 raise NotFound(msg("no rule for %(source)s:%(key)s", source=source, key=key))
-            previous = row.rule
+            previous: str | None = row.rule
         else:
             _, previous = put_author_rule(session=session, source=source, key=key, rule=rule,
                                           label=label[:200], note=note, actor=user.username)

@@ -221,8 +221,7 @@ def decided_posts(*, session: Session, statuses: Sequence[str], clauses: Sequenc
     query = select(PostRow).where(*clauses)
     if statuses:
         query = query.where(col(PostRow.status).in_(statuses))
-    if engagement:
-        order = [ENGAGEMENT.desc(), col(PostRow.id).desc()]
-    else:
+    order: list[Any] = [ENGAGEMENT.desc(), col(PostRow.id).desc()]
+    if not engagement:
         order = [col(PostRow.decided_at).desc().nulls_last(), col(PostRow.id).desc()]
     return list(session.exec(query.order_by(*order).offset(offset).limit(limit)).all())

@@ -57,12 +57,13 @@ def iter_metric_growth(
     import of last month's posts does not show as one day of enormous growth.
     """
     snap = MetricSnapshot
-    window = {"partition_by": col(snap.post_id), "order_by": (col(snap.taken_at), col(snap.id))}
+    partition, order = col(snap.post_id), (col(snap.taken_at), col(snap.id))
     lagged = sa.select(
         col(snap.taken_at), col(snap.post_id),
-        (sa.func.row_number().over(**window) == 1).label("first"),
+        (sa.func.row_number().over(partition_by=partition, order_by=order) == 1).label("first"),
         *(sa.func.coalesce(col(getattr(snap, m)) - sa.func.lag(col(getattr(snap, m))).over(
-            **window), col(getattr(snap, m))).label(m) for m in METRICS),
+            partition_by=partition, order_by=order), col(getattr(snap, m))).label(m)
+          for m in METRICS),
     ).subquery()
     at = sa.case((lagged.c.first, col(PostRow.created_at)), else_=lagged.c.taken_at)
     stmt = (sa.select(lagged, col(PostRow.source), col(PostRow.created_at))

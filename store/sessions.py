@@ -26,6 +26,7 @@ def open_login_session(*, session: Session, username: str, lifetime: timedelta,
     """A new session for ``username``; returns the token for the cookie (stored only hashed)."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
+    delete_expired_sessions(session=session, now=now)  # the table cleans itself up
     session.add(LoginSession(id=session_id(token), username=username, created_at=now,
                              expires_at=now + lifetime, client=client[:64]))
     return token

@@ -28,6 +28,7 @@ from cqfriends.store.logins import (
     LoginThrottled,
     check_throttle,
     clear_login_failures,
+    delete_old_failures,
     record_login_failure,
 )
 from cqfriends.store.models import ROLES, User, utcnow
@@ -220,6 +221,7 @@ def verify_login(
         user = get_user(session=session, username=username)
         ok = check_password(user.password_hash if user else _dummy_hash(), password)
         if user is None or user.disabled or not ok:
+            delete_old_failures(session=session)  # only the last 15 minutes ever count
             record_login_failure(session=session, username=username, client=client)
             log.info("failed login for %r from %s", username, client)
             return None

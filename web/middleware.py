@@ -86,7 +86,9 @@ def _headers(scope: Scope, names: tuple[bytes, ...]) -> list[tuple[bytes, bytes]
     return [(k.lower(), v) for k, v in scope.get("headers", []) if k.lower() in names]
 
 
-class InputGuard:
+class _HttpMiddleware:
+    """Passes everything but HTTP requests straight on; ``http`` handles those."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -94,6 +96,14 @@ class InputGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.http(scope, receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class InputGuard(_HttpMiddleware):
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw_path = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "replace")
         if _NUL.search(raw_path) or "\x00" in scope.get("path", "") or _NUL.search(
                 scope.get("query_string", b"")):
@@ -144,15 +154,8 @@ async def _refuse(scope: Scope, send: Send, detail: str, status: int = 400) -> N
     await send({"type": "http.response.body", "body": body})
 
 
-class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
+class SecurityHeaders(_HttpMiddleware):
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = HEADERS
         if scope.get("path") == "/docs":
             headers = [(b"content-security-policy", DOCS_CSP.encode()), *HEADERS[1:]]

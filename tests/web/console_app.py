@@ -135,6 +135,6 @@ def forms_without_csrf(page: Any) -> list[str]:
     return page.evaluate("""() => [...document.querySelectorAll('form')]
         .filter(f => f.method.toLowerCase() === 'post')
         .filter(f => { const t = f.querySelector('input[name=csrf_token]');
-                       return !t || !t.value ||
-                              t.value !== document.querySelector('meta[name=csrf-token]').content; })
+                       const meta = document.querySelector('meta[name=csrf-token]').content;
+                       return !t || !t.value || t.value !== meta; })
         .map(f => f.getAttribute('action') + ' ' + f.outerHTML.slice(0, 80))""")

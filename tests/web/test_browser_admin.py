@@ -10,8 +10,8 @@ import pytest
 
 from tests.factories import make_post
 from tests.web.browser import wait_until
-from tests.web.console_app import PASSWORD, console, forms_without_csrf, fresh  # noqa: F401
-from tests.web.test_browser_console import card, check_page, keys_on, reloads, toast
+from tests.web.console_app import forms_without_csrf
+from tests.web.test_browser_console import card, check_page, keys_on, reloads
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ import pytest
 
 from tests.factories import make_post
 from tests.web.browser import wait_until
-from tests.web.console_app import console, forms_without_csrf, fresh  # noqa: F401
+from tests.web.console_app import forms_without_csrf
 
 pytestmark = pytest.mark.browser
 CARDS = "#queue .card"

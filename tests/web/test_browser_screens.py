@@ -18,11 +18,10 @@ from cqfriends.export.site import build_site
 from cqfriends.normalize.post import Author, Media, Metrics
 from tests.factories import make_post
 from tests.web.browser import wait_until
-from tests.web.console_app import console, fresh  # noqa: F401
 
 pytestmark = pytest.mark.browser
-CHINESE_POST = "山城的雾，江上的桥。和外国朋友一起走过李子坝的轻轨穿楼 🚡 #重庆朋友 #ChongqingFriends"
-LANGS = [("li", "mgr-en", "en"), ("wang", "mgr", "zh-Hans")]
+CHINESE_POST = ("山城的雾，江上的桥。和外国朋友一起走过李子坝的轻轨穿楼 🚡 #重庆朋友 "
+                "#ChongqingFriends")
 FONT_LOADED = """async () => {
     const text = document.body.innerText;
     await document.fonts.load("16px 'Noto Sans SC'", text);
@@ -31,7 +30,8 @@ FONT_LOADED = """async () => {
     const cjk = (text.match(/[\\u3400-\\u9fff\\uff00-\\uffef]/g) || []).join("");
     const emoji = (text.match(/\\p{Extended_Pictographic}/gu) || []).join("");
     return {cjk: cjk.length, check: document.fonts.check("16px 'Noto Sans SC'", cjk),
-            emoji: emoji.length, emoji_check: !emoji || document.fonts.check("16px 'Noto Emoji'", emoji),
+            emoji: emoji.length,
+            emoji_check: !emoji || document.fonts.check("16px 'Noto Emoji'", emoji),
             loaded: [...document.fonts].filter(f => f.family.includes("Noto Sans SC")
                                                     && f.status === "loaded").length};
 }"""
