@@ -38,12 +38,14 @@ err_console = Console(stderr=True, soft_wrap=True)  # one error, one line: grepp
 # What a terminal would act on instead of print: C0/C1 controls (ESC starts colour and
 # cursor sequences), bidi overrides and zero-width characters that reorder or hide text.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+# In JSON: json.dumps escapes C0 itself, and the layout's own newlines stay.
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
-def term(value: object, *, one_line: bool = True) -> str:
-    """``value`` safe to print on a rich console: controls shown as escapes, markup escaped.
+def printable(value: object, *, one_line: bool = True) -> str:
+    """``value`` with every control, bidi or zero-width character shown as an escape.
 
-    Newlines and tabs become spaces in table cells (``one_line``), else are kept.
+    Newlines and tabs become spaces (``one_line``: table cells), else are kept.
     """
     text = "" if value is None else str(value)
     if one_line:
@@ -56,13 +58,30 @@ def term(value: object, *, one_line: bool = True) -> str:
         code = ord(char)
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
-    return escape(_UNSAFE.sub(shown, text))
+    return _UNSAFE.sub(shown, text)
 
 
-def json_line(data: object) -> str:
-    """One JSON line whose every control or bidi character is a \\u escape (terminal-safe)."""
-    text = json.dumps(data, ensure_ascii=False)
-    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text) + "\n"
+def term(value: object, *, one_line: bool = True) -> str:
+    """``value`` safe to print on a rich console: controls shown as escapes, markup escaped."""
+    return escape(printable(value, one_line=one_line))
+
+
+def printable_tree(data: Any) -> Any:
+    """Every string inside ``data`` (dicts, lists) made ``printable``."""
+    if isinstance(data, str):
+        return printable(data)
+    if isinstance(data, dict):
+        return {k: printable_tree(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [printable_tree(v) for v in data]
+    return data
+
+
+def json_line(data: object, indent: int | None = None) -> str:
+    """JSON (one line unless ``indent``) whose every control or bidi character is a \\u
+    escape: safe on a terminal, the same data for a program."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text) + "\n"
 
 
 def key_table(*columns: str, keys: Iterable[str] = (), whole: tuple[str, ...] = (),
@@ -172,10 +191,10 @@ def import_command(
             progress.update(task, description="checking")
             run_checks(engine=engine, settings=settings)
     for error in summary.errors:
-        err_console.print(f"[yellow]bad:[/] {escape(str(error))}")
+        err_console.print(f"[yellow]bad:[/] {term(error)}")
     if summary.bad > len(summary.errors):
         err_console.print(f"... and {summary.bad - len(summary.errors)} more bad rows")
-    console.print(summary.line(), markup=False, highlight=False)
+    console.print(printable(summary.line()), markup=False, highlight=False)
     if summary.read == summary.bad and summary.bad:
         raise typer.Exit(2)
     raise typer.Exit(1 if summary.bad else 0)

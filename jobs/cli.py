@@ -4,14 +4,22 @@
 commands defined inside ``register``.)
 """
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cqfriends.cli import ConfigOption, console, err_console, load, open_database
+from cqfriends.cli import (
+    ConfigOption,
+    console,
+    err_console,
+    json_line,
+    load,
+    open_database,
+    printable,
+    printable_tree,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -41,7 +49,7 @@ def register(app: typer.Typer) -> None:
                 summary = collect_source(name, engine=engine, settings=settings)
             failed = failed or bool(summary.error)
             out = err_console if summary.error or summary.skipped else console
-            out.print(summary.line(), markup=False, highlight=False)
+            out.print(printable(summary.line()), markup=False, highlight=False)
         if not names:
             console.print("no source is enabled in the config")
         raise typer.Exit(1 if failed else 0)
@@ -115,7 +123,7 @@ def register(app: typer.Typer) -> None:
         engine = open_database(settings)
         table = Table("job", "what", "schedule", "next run")
         for row in list_jobs(settings, engine):
-            table.add_row(row["id"], row["name"], row["schedule"], row["next_run"])
+            table.add_row(*(printable(row[k]) for k in ("id", "name", "schedule", "next_run")))
         console.print(table)
 
     @app.command("status")
@@ -129,6 +137,6 @@ def register(app: typer.Typer) -> None:
         settings = load(config)
         report = status_report(engine=open_database(settings), settings=settings)
         if format == "json":
-            sys.stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+            sys.stdout.write(json_line(report, indent=2))
             return
-        print_status(report, console)
+        print_status(printable_tree(report), console)  # errors quote what sources sent

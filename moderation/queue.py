@@ -4,8 +4,10 @@ Moderators open a batch: it claims up to ``moderation.batch_size`` pending
 posts for ``moderation.claim_minutes`` (reopening keeps one's own claims and
 extends them).  Managers see the same queue read-only, without claiming.  The
 Approved, Rejected, Removed and All views list decided posts (latest decision
-first) so a decision can be revisited; their counts, like the heading's, are
-counted on every page with the page's filters.
+first) so a decision can be revisited.  Counts honour the page's filters: the
+page's own count is counted on every page, the other tabs' like the per-day
+counts (at most every ``moderation.counts_seconds``, and at once after a decision
+made in this process).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from cqfriends.store.queue import (
     cluster_members,
     count_by_status,
     count_claimed_by_others,
+    count_status,
     decided_posts,
     filter_clauses,
     order_by,
@@ -126,14 +129,14 @@ def queue_view(*, engine: Engine, settings: Settings, user: User,
     else:
         posts = claim_batch(engine=engine, settings=settings, user=user.username, where=where)
     days, older = day_counts(engine=engine, settings=settings)
+    counts = dict(view_counts(engine=engine, settings=settings, where=where))
     with session_scope(engine) as session:
         clauses = filter_clauses(session, where, settings.campaign.tz)
-        by_status = count_by_status(session=session, clauses=clauses)
-        elsewhere = count_claimed_by_others(session=session, user=user.username, now=utcnow(),
-                                            clauses=clauses)
+        counts[view] = count_status(session=session, status=None if view == "all" else view,
+                                    clauses=clauses)  # the page's own count: counted now
+        elsewhere = 0 if posts else count_claimed_by_others(
+            session=session, user=user.username, now=utcnow(), clauses=clauses)
         items = describe_items(session, posts, settings)
-    counts = {v: by_status.get(v, 0) for v in VIEWS if v != "all"}
-    counts["all"] = sum(by_status.values())
     return QueueView(items=items, day_counts=sorted(days.items(), reverse=True),
                      total_pending=sum(days.values()) + older, older_pending=older,
                      read_only=read_only, today=datetime.now(settings.campaign.tz).date(),
@@ -145,6 +148,29 @@ def queue_view(*, engine: Engine, settings: Settings, user: User,
 # page whose cost grows with the number of pending posts is recounted at most every
 # moderation.counts_seconds, and at once after a decision made in this process.
 _counts: dict[tuple[str, str], tuple[float, dict[date, int], int]] = {}
+
+
+# (database URL, time zone, filter) -> (valid until, counts per view): the tabs' counts,
+# recounted like the day counts (the page's own count is counted on every page).
+_views: dict[tuple[str, str, QueueFilter], tuple[float, dict[str, int]]] = {}
+
+
+def view_counts(*, engine: Engine, settings: Settings, where: QueueFilter) -> dict[str, int]:
+    key = (str(engine.url), settings.campaign.timezone, where)
+    ttl = settings.moderation.counts_seconds
+    cached = _views.get(key)
+    if ttl and cached and cached[0] > time.monotonic():
+        return cached[1]
+    with session_scope(engine) as session:
+        clauses = filter_clauses(session, where, settings.campaign.tz)
+        by_status = count_by_status(session=session, clauses=clauses)
+    counts = {v: by_status.get(v, 0) for v in VIEWS if v != "all"}
+    counts["all"] = sum(by_status.values())
+    if ttl:
+        if len(_views) > 1000:
+            _views.clear()
+        _views[key] = (time.monotonic() + ttl, counts)
+    return counts
 
 
 def day_counts(*, engine: Engine, settings: Settings) -> tuple[dict[date, int], int]:
@@ -163,6 +189,8 @@ def day_counts(*, engine: Engine, settings: Settings) -> tuple[dict[date, int], 
 def forget_counts(engine: Engine) -> None:
     for key in [k for k in _counts if k[0] == str(engine.url)]:
         _counts.pop(key, None)
+    for view_key in [k for k in _views if k[0] == str(engine.url)]:
+        _views.pop(view_key, None)
 
 
 def describe_items(session: Session, posts: list[PostRow], settings: Settings) -> list[QueueItem]:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from cqfriends.store.models import PostRow
+from cqfriends.store.models import POST_STATUSES, PostRow
 
 ENGAGEMENT = col(PostRow.likes) + col(PostRow.comments) + col(PostRow.shares)
 
@@ -199,11 +199,23 @@ def lock_post(*, session: Session, key: str) -> PostRow | None:
     return session.exec(query).first()
 
 
+def count_status(*, session: Session, status: str | None, clauses: Sequence[Any] = ()) -> int:
+    """Posts in ``status`` (any: None) matching ``clauses``: one range of the (status, ...)
+    indexes."""
+    query = select(sa.func.count()).select_from(PostRow).where(*clauses)
+    if status is not None:
+        query = query.where(PostRow.status == status)
+    return int(session.exec(query).one())
+
+
 def count_by_status(*, session: Session, clauses: Sequence[Any] = ()) -> dict[str, int]:
-    """Posts per status matching ``clauses`` (the filters of the queue page), counted now."""
-    query = (select(PostRow.status, sa.func.count()).where(*clauses)
-             .group_by(PostRow.status))
-    return {status: n for status, n in session.exec(query).all()}
+    """Posts per status matching ``clauses`` (the filters of the queue page).
+
+    One index range count per status: several times cheaper than a GROUP BY over
+    the table, which reads every row.
+    """
+    return {status: count_status(session=session, status=status, clauses=clauses)
+            for status in POST_STATUSES}
 
 
 def count_claimed_by_others(*, session: Session, user: str, now: datetime,
