@@ -276,3 +276,42 @@ def test_every_rendered_form_carries_the_session_csrf_token(client, role):
             assert tokens == [meta], (path, form[:200])
         scripts = re.findall(r"<script(?![^>]*(?:src=|application/json))[^>]*>", html)
         assert not scripts and "<style" not in html and " style=" not in html, path
+
+
+def test_cqf_serve_never_writes_a_token_to_its_log(tmp_path, sqlite_url):
+    """The real server and its access log: a signage screen's ?token= is redacted."""
+    import os
+    import subprocess
+
+    import httpx
+
+    from cqfriends.store.db import get_engine
+    from cqfriends.store.tokens import create_token
+    from tests.conftest import ROOT
+    from tests.processes import CQF, free_port, wait_for
+
+    with session_scope(get_engine(sqlite_url)) as session:
+        token = create_token(session=session, name="screen")
+    port = free_port()
+    env = {**os.environ, "CQF_DATABASE_URL": sqlite_url, "CQF_CONFIG": str(ROOT / "config.yaml")}
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:  # uvicorn writes its access log to stdout
+        proc = subprocess.Popen([CQF, "serve", "--port", str(port)], cwd=tmp_path, env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        def answers() -> bool:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/healthz").status_code > 0
+            except httpx.HTTPError:
+                return False
+
+        wait_for(answers, 30, proc)
+        response = httpx.get(f"http://127.0.0.1:{port}/signage/playlist.json",
+                             params={"token": token, "lang": "en"})
+        assert response.status_code == 200
+        wait_for(lambda: "playlist.json" in log.read_text(), 10, proc)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    text = log.read_text()
+    assert "token=[redacted]" in text and token not in text
