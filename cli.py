@@ -10,7 +10,9 @@ import importlib
 import json
 import logging
 import os
+import re
 import sys
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -24,12 +26,77 @@ from cqfriends.errors import BadInput, ConfigError, CqfError
 
 if TYPE_CHECKING:  # imported where used: `cqf --help` must start fast
     from rich.progress import Progress
+    from rich.table import Table
     from sqlalchemy.engine import Engine
 
     from cqfriends.settings import Settings
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)  # one error, one line: greppable
+
+
+# What a terminal would act on instead of print: C0/C1 controls (ESC starts colour and
+# cursor sequences), bidi overrides and zero-width characters that reorder or hide text.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+# In JSON: json.dumps escapes C0 itself, and the layout's own newlines stay.
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def printable(value: object, *, one_line: bool = True) -> str:
+    """``value`` with every control, bidi or zero-width character shown as an escape.
+
+    Newlines and tabs become spaces (``one_line``: table cells), else are kept.
+    """
+    text = "" if value is None else str(value)
+    if one_line:
+        text = text.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
+
+    def shown(match: re.Match[str]) -> str:
+        char = match.group(0)
+        if not one_line and char in "\n\t":
+            return char
+        code = ord(char)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _UNSAFE.sub(shown, text)
+
+
+def term(value: object, *, one_line: bool = True) -> str:
+    """``value`` safe to print on a rich console: controls shown as escapes, markup escaped."""
+    return escape(printable(value, one_line=one_line))
+
+
+def printable_tree(data: Any) -> Any:
+    """Every string inside ``data`` (dicts, lists) made ``printable``."""
+    if isinstance(data, str):
+        return printable(data)
+    if isinstance(data, dict):
+        return {k: printable_tree(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [printable_tree(v) for v in data]
+    return data
+
+
+def json_line(data: object, indent: int | None = None) -> str:
+    """JSON (one line unless ``indent``) whose every control or bidi character is a \\u
+    escape: safe on a terminal, the same data for a program."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text) + "\n"
+
+
+def key_table(*columns: str, keys: Iterable[str] = (), whole: tuple[str, ...] = (),
+              **options: Any) -> Table:
+    """A rich table whose first column (post keys) is never cut: ``cqf decide`` needs them
+    whole; columns named in ``whole`` are not wrapped either, the others wrap instead."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, **options)
+    table.add_column(columns[0], no_wrap=True, min_width=max((len(k) for k in keys),
+                                                             default=len(columns[0])))
+    for name in columns[1:]:
+        table.add_column(name, no_wrap=name in whole, overflow="fold")
+    return table
 
 
 class CqfGroup(TyperGroup):
@@ -40,13 +107,13 @@ class CqfGroup(TyperGroup):
             return super().invoke(ctx)
         except ConfigError as e:
             for problem in e.problems:
-                err_console.print(f"[red]config error:[/] {escape(problem)}")
+                err_console.print(f"[red]config error:[/] {term(problem)}")
             ctx.exit(e.exit_code)
         except BadInput as e:
-            err_console.print(f"[red]error:[/] {escape(str(e))}")
+            err_console.print(f"[red]error:[/] {term(e)}")
             ctx.exit(2)
         except CqfError as e:
-            err_console.print(f"[red]error:[/] {escape(str(e))}")
+            err_console.print(f"[red]error:[/] {term(e)}")
             ctx.exit(e.exit_code)
         except Exception as e:
             if not _is_environment_error(e):
@@ -160,11 +227,11 @@ def import_command(
             progress.update(task, description="checking")
             run_checks(engine=engine, settings=settings)
     for error in summary.errors:
-        err_console.print(f"[yellow]bad:[/] {escape(str(error))}")
+        err_console.print(f"[yellow]bad:[/] {term(error)}")
     if summary.bad > len(summary.errors):
         err_console.print(f"... and {summary.bad - len(summary.errors)} more bad rows")
     _print_warnings(summary.warned, summary.warnings)
-    console.print(summary.line(), markup=False, highlight=False)
+    console.print(printable(summary.line()), markup=False, highlight=False)
     if summary.read == summary.bad and summary.bad:
         raise typer.Exit(2)
     raise typer.Exit(1 if summary.bad else 0)
@@ -179,8 +246,6 @@ def posts_command(
     config: ConfigOption = None,
 ) -> None:
     """List normalized posts."""
-    from rich.table import Table
-
     from cqfriends.store.db import session_scope
     from cqfriends.store.posts import list_posts, post_public_dict
 
@@ -192,13 +257,15 @@ def posts_command(
         if format is Format.jsonl:
             out = sys.stdout
             for row in rows:
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                out.write(json_line(row))
             return
-        table = Table("key", "status", "lang", "author", "created (UTC)", "text")
-        for row in rows:
-            table.add_row(row["key"], row["status"], row["lang"] or "",
-                          escape(row["author_handle"] or row["author_name"]),
-                          (row["created_at"] or "")[:16], escape(row["text"][:60]))
+        listed = list(rows)
+        table = key_table("key", "status", "lang", "author", "created (UTC)", "text",
+                          keys=[r["key"] for r in listed], whole=("status",))
+        for row in listed:
+            table.add_row(term(row["key"]), row["status"], term(row["lang"] or ""),
+                          term(row["author_handle"] or row["author_name"]),
+                          (row["created_at"] or "")[:16], term(row["text"][:60]))
         console.print(table)
 
 

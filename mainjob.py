@@ -247,8 +247,10 @@ def serve(settings: Settings, main: MainJob, *, host: str, port: int,
         def capture_signals(self) -> Iterator[None]:
             yield
 
+    # proxy_headers off, as in `cqf serve`: web.trusted_proxies (web/middleware.py) decides.
     config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning",
-                            access_log=False, timeout_graceful_shutdown=3)
+                            access_log=False, timeout_graceful_shutdown=3,
+                            proxy_headers=False)
     server = _Server(config)
 
     def on_signal(signum: int, _frame: Any) -> None:

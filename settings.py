@@ -45,6 +45,8 @@ class Campaign(Strict):
     timezone: str = "Asia/Shanghai"
     sections: list[Section] = Field(min_length=1)
     reject_reasons: list[str] = ["off-topic", "low-quality", "inappropriate", "spam", "copyright"]
+    # The campaign's own accounts ("source:author_id" or "source:@handle"): never draw winners.
+    own_accounts: list[str] = []
 
     @field_validator("timezone")
     @classmethod
@@ -163,7 +165,22 @@ class Web(Strict):
     secret_key: SecretStr | None = None
     secure_cookies: bool = False
     public_feeds: bool = False
-    max_failed_logins: int = 5
+    max_failed_logins: int = Field(5, ge=1)
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client.
+    trusted_proxies: list[str] = []
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError as e:
+                raise ValueError(f"{entry!r} is not an IP address or network") from e
+        return value
+
     # The public base URL (https://example.org/cqf) other sites are told about; None:
     # relative paths only, never one built from a request's Host header.
     public_url: str | None = None
@@ -191,6 +208,8 @@ class Export(Strict):
     site_dir: str = "site"
     led_dir: str = "led"
     page_size: int = Field(24, ge=1)
+    # Language of the theme page and the LED signage page (the console follows each user).
+    language: Literal["en", "zh-Hans"] = "en"
     led: Led = Led()
 
 
@@ -267,29 +286,47 @@ def load_settings(
         raise ConfigError([f"{source}: not valid YAML: {e}"]) from e
     if not isinstance(data, dict):
         raise ConfigError([f"{source}: the top level must be a mapping"])
-    problems: list[str] = []
-    data = _resolve_env(data, environ, "", problems)
+    from_env: dict[tuple[Any, ...], str] = {}
+    data = _resolve_env(data, environ, (), from_env)
     if url := environ.get("CQF_DATABASE_URL"):
         data.setdefault("database", {})["url"] = url
+        from_env[("database", "url")] = "CQF_DATABASE_URL"
     data["config_path"] = str(source)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as e:
-        problems += [f"{_key_path(err['loc'])}: {err['msg']}" for err in e.errors()]
-    if problems:
-        raise ConfigError([f"{source}: {p}" for p in problems])
+        problems = [_problem(err, from_env, environ) for err in e.errors()]
+        raise ConfigError([f"{source}: {p}" for p in problems]) from None
     return _relative_to(settings, base)
 
 
-def _resolve_env(node: Any, environ: Mapping[str, str], where: str, problems: list[str]) -> Any:
+def _resolve_env(node: Any, environ: Mapping[str, str], where: tuple[Any, ...],
+                 from_env: dict[tuple[Any, ...], str]) -> Any:
+    """Replace every ``{$env: NAME}`` by the variable's value; remember where each went."""
     if isinstance(node, dict):
         if set(node) == {"$env"}:
+            from_env[where] = str(node["$env"])
             value = environ.get(str(node["$env"]))
             return value or None  # an unset secret is a disabled capability, not a crash
-        return {k: _resolve_env(v, environ, f"{where}.{k}", problems) for k, v in node.items()}
+        return {k: _resolve_env(v, environ, (*where, k), from_env) for k, v in node.items()}
     if isinstance(node, list):
-        return [_resolve_env(v, environ, f"{where}[{i}]", problems) for i, v in enumerate(node)]
+        return [_resolve_env(v, environ, (*where, i), from_env) for i, v in enumerate(node)]
     return node
+
+
+def _problem(err: Any, from_env: dict[tuple[Any, ...], str], environ: Mapping[str, str]) -> str:
+    """One validation problem; a value read from the environment is never shown."""
+    loc = tuple(err["loc"])
+    for where, name in from_env.items():
+        if loc[:len(where)] == where:
+            return (f"{_key_path(loc)}: the value of the environment variable {name} is not "
+                    "valid here (value not shown)")
+    text = f"{_key_path(loc)}: {err['msg']}"
+    for name in from_env.values():  # belt and braces: a secret quoted by another message
+        value = environ.get(name) or ""
+        if len(value) >= 4 and value in text:
+            text = text.replace(value, f"${name}")
+    return text
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from cqfriends.cli import ConfigOption, console, err_console, load, open_database
+from cqfriends.cli import ConfigOption, console, err_console, load, open_database, term
 
 export_app = typer.Typer(no_args_is_help=True, help="Theme page, feeds and LED playlist.")
 tokens_app = typer.Typer(no_args_is_help=True, help="Read tokens for /api/v1 and /feeds.")
@@ -83,10 +83,17 @@ def report_command(
     since: Annotated[str | None, typer.Option(help="first day, YYYY-MM-DD (campaign zone)")] = None,
     until: Annotated[str | None, typer.Option(help="last day, YYYY-MM-DD (inclusive)")] = None,
     format: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.table,
+    table: Annotated[str, typer.Option(
+        "--table", help="with --format csv: the table to print (totals, by_day, by_source, "
+        "time_to_decision_hours, top_works, top_contributors, languages)")] = "by_day",
     config: ConfigOption = None,
 ) -> None:
     """Campaign summary: totals, per day and per platform, top works, languages."""
-    from cqfriends.export.report_formats import print_report_table, write_report_csv
+    from cqfriends.export.report_formats import TABLES, print_report_table, write_table_csv
+
+    if table not in TABLES:
+        raise typer.BadParameter(f"{table!r}: use one of {', '.join(TABLES)}",
+                                 param_hint="--table")
     from cqfriends.export.reports import build_report
     from cqfriends.store.db import session_scope
 
@@ -97,9 +104,9 @@ def report_command(
     if format is ReportFormat.json:
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     elif format is ReportFormat.csv:
-        sys.stdout.write(write_report_csv(report))
+        sys.stdout.write(write_table_csv(report, table, bom=False))
     else:
-        print_report_table(report, console)
+        print_report_table(report, console, clean=term)
 
 
 def draw_command(
@@ -116,10 +123,12 @@ def draw_command(
     result = run_draw(engine=open_database(settings), settings=settings, n=n, seed=seed,
                       section=section, actor=actor)
     console.print(f"{result['entries']} entries (sha256 {result['entries_sha256']}), "
-                  f"seed {seed!r}: {len(result['winners'])} winners", markup=False)
+                  f"seed {term(repr(seed))}: {len(result['winners'])} winners", highlight=False)
     for rank, w in enumerate(result["winners"], 1):
-        handle = f" @{w['handle']}" if w["handle"] else ""
-        console.print(f"{rank}. {w['entry']}{handle}", markup=False, highlight=False)
+        handle = f" (@{w['handle']})" if w["handle"] and w["name"] else ""
+        name = w["name"] or (f"@{w['handle']}" if w["handle"] else "?")
+        console.print(f"{rank}. {term(name)}{term(handle)} · {term(w['entry'])}",
+                      highlight=False)
     if len(result["winners"]) < n:
         err_console.print(f"only {len(result['winners'])} eligible authors for {n} prizes")
 
@@ -134,8 +143,8 @@ def tokens_create(name: Annotated[str, typer.Option("--name", help="who the toke
     settings = load(config)
     with session_scope(open_database(settings), write=True) as session:
         token = create_token(session=session, name=name, created_by="cli")
-    console.print(f"token {name!r} created; it is shown once and stored only as a hash:",
-                  markup=False, highlight=False)
+    console.print(f"token {term(repr(name))} created; it is shown once and stored only as a "
+                  "hash:", highlight=False)
     sys.stdout.flush()
     print(token)
 
@@ -149,7 +158,7 @@ def tokens_revoke(name: str, config: ConfigOption = None) -> None:
     settings = load(config)
     with session_scope(open_database(settings), write=True) as session:
         revoke_token(session=session, name=name)
-    console.print(f"token {name!r} revoked", markup=False, highlight=False)
+    console.print(f"token {term(repr(name))} revoked", highlight=False)
 
 
 @tokens_app.command("list")
@@ -164,7 +173,8 @@ def tokens_list(config: ConfigOption = None) -> None:
     table = Table("name", "created", "last used", "revoked")
     with session_scope(open_database(settings)) as session:
         for t in list_tokens(session=session):
-            table.add_row(t.name, _fmt(t.created_at), _fmt(t.last_used_at), _fmt(t.revoked_at))
+            table.add_row(term(t.name), _fmt(t.created_at), _fmt(t.last_used_at),
+                          _fmt(t.revoked_at))
     console.print(table)
 
 

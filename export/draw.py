@@ -1,6 +1,8 @@
 """The souvenir draw: N winners among distinct authors of approved works.
 
-One entry per author (``source:author_id``), blocked authors excluded.  Each
+One entry per author (``source:author_id``); blocked authors (config.yaml and the
+console's authors panel) and the campaign's own accounts (``campaign.own_accounts``)
+are excluded.  Each
 entry's ticket is ``sha256("SEED:ENTRY")``; the N lowest tickets win.  Anyone
 holding the published seed and the entry list can recompute the result with any
 SHA-256 tool, and the order the database returns rows in does not matter.
@@ -16,6 +18,7 @@ from sqlalchemy.engine import Engine
 from cqfriends.errors import BadInput
 from cqfriends.settings import Settings
 from cqfriends.store.audit import add_audit_entry
+from cqfriends.store.authors import author_rule_keys
 from cqfriends.store.db import session_scope
 from cqfriends.store.exports import approved_authors
 
@@ -30,7 +33,8 @@ def pick_winners(entries: list[str], n: int, seed: str) -> list[str]:
 
 
 def is_blocked(source: str, author_id: str, handle: str, blocked: set[str]) -> bool:
-    keys = {f"{source}:{author_id}".lower(), f"{source}:@{handle}".lower()}
+    """Whether the account is in ``blocked`` (lower-case ``source:id`` / ``source:@handle``)."""
+    keys = {f"{source}:{author_id}".lower(), f"{source}:@{handle.lstrip('@')}".lower()}
     return bool(keys & blocked)
 
 
@@ -44,17 +48,20 @@ def run_draw(*, engine: Engine, settings: Settings, n: int, seed: str,
     if section and section not in settings.campaign.section_ids():
         raise BadInput(f"unknown section {section!r} (known: "
                        f"{', '.join(settings.campaign.section_ids())})")
-    blocked = {b.lower() for b in settings.rules.blocked_authors}
     with session_scope(engine, write=True) as session:
+        stored, _ = author_rule_keys(session=session)
+        excluded = {b.lower() for b in (*settings.rules.blocked_authors, *stored,
+                                        *settings.campaign.own_accounts)}
         authors = approved_authors(session=session, section=section)
-        handles = {f"{s}:{a}": h for s, a, h in authors}
-        entries = sorted(f"{s}:{a}" for s, a, h in authors if not is_blocked(s, a, h, blocked))
+        who = {f"{s}:{a}": (h, name) for s, a, h, name in authors}
+        entries = sorted(f"{s}:{a}" for s, a, h, _ in authors
+                         if not is_blocked(s, a, h, excluded))
         winners = pick_winners(entries, n, seed)
         result = {
             "seed": seed, "n": n, "section": section, "entries": len(entries),
             "entries_sha256": hashlib.sha256("\n".join(entries).encode()).hexdigest(),
-            "winners": [{"entry": w, "handle": handles.get(w, ""), "ticket": ticket(seed, w)}
-                        for w in winners],
+            "winners": [{"entry": w, "handle": who[w][0], "name": who[w][1],
+                         "ticket": ticket(seed, w)} for w in winners],
         }
         add_audit_entry(session=session, actor=actor, action="draw", section=section,
                         detail=result)

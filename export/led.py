@@ -10,16 +10,19 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from cqfriends.export.present import PLATFORMS, cut, safe_media
-from cqfriends.export.templating import render
+from cqfriends.export.templating import STATIC, font_files, render
+from cqfriends.i18n.translate import gettext
 from cqfriends.settings import Settings
 from cqfriends.store.db import session_scope
 from cqfriends.store.exports import ExportedPost, PostFilter, consented_authors, iter_approved
 
 PLAYLIST = "playlist.json"
 SIGNAGE = "index.html"
+ASSETS = ("signage.js", "signage.css")  # beside the page in assets/, with the fonts
 
 
-def led_item(row: ExportedPost, settings: Settings) -> dict[str, Any] | None:
+def led_item(row: ExportedPost, settings: Settings, locale: str = "en"
+             ) -> dict[str, Any] | None:
     """One playlist entry, or None when the work has nothing showable."""
     media = safe_media(row.media)
     if not media:
@@ -35,11 +38,16 @@ def led_item(row: ExportedPost, settings: Settings) -> dict[str, Any] | None:
             "url": m["url"] or m["preview_url"],
             "preview_url": m["preview_url"], "duration_s": seconds,
             "caption": cut(row.text or "", led.caption_chars),
-            "credit": f"{handle} · {PLATFORMS.get(row.source, row.source)}"}
+            "credit": f"{handle} · {gettext(locale, PLATFORMS.get(row.source, row.source))}"}
 
 
-def build_playlist(*, engine: Engine, settings: Settings) -> dict[str, Any]:
-    """Featured approved works (with recorded consent when the config requires it)."""
+def build_playlist(*, engine: Engine, settings: Settings, locale: str | None = None
+                   ) -> dict[str, Any]:
+    """Featured approved works (with recorded consent when the config requires it).
+
+    Credits name the platform in ``locale`` (default: ``export.language``).
+    """
+    locale = locale or settings.export.language
     led = settings.export.led
     items = []
     with session_scope(engine) as session:
@@ -47,14 +55,17 @@ def build_playlist(*, engine: Engine, settings: Settings) -> dict[str, Any]:
         for row in iter_approved(session=session, filters=PostFilter(featured=True)):
             if consent is not None and (row.source, row.author_id) not in consent:
                 continue
-            if (item := led_item(row, settings)) is not None:
+            if (item := led_item(row, settings, locale)) is not None:
                 items.append(item)
     return {"campaign": settings.campaign.name, "width": led.width, "height": led.height,
             "seconds_per_item": led.seconds_per_item, "items": items}
 
 
-def render_signage(playlist: dict[str, Any], playlist_url: str = PLAYLIST) -> str:
-    return render("signage.html", playlist=playlist, playlist_url=playlist_url)
+def render_signage(playlist: dict[str, Any], playlist_url: str = PLAYLIST, *,
+                   locale: str = "en", assets: str = "assets/") -> str:
+    """The signage page; ``assets`` is where its script, stylesheet and fonts are."""
+    return render("signage.html", playlist=playlist, playlist_url=playlist_url, locale=locale,
+                  assets=assets)
 
 
 def write_led(
@@ -65,9 +76,12 @@ def write_led(
     out.mkdir(parents=True, exist_ok=True)
     playlist = build_playlist(engine=engine, settings=settings)
     body = json.dumps(playlist, ensure_ascii=False, indent=1).encode("utf-8")
-    written = [name for name, data in ((PLAYLIST, body),
-                                       (SIGNAGE, render_signage(playlist).encode("utf-8")))
-               if _replace_if_changed(out / name, data)]
+    page = render_signage(playlist, locale=settings.export.language).encode("utf-8")
+    (out / "assets" / "fonts").mkdir(parents=True, exist_ok=True)
+    files = [*((f"assets/{n}", (STATIC / n).read_bytes()) for n in ASSETS),
+             *((f"assets/fonts/{n}", data) for n, data in font_files()),
+             (PLAYLIST, body), (SIGNAGE, page)]
+    written = [name for name, data in files if _replace_if_changed(out / name, data)]
     return {"dir": str(out), "items": len(playlist["items"]), "written": written}
 
 

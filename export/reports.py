@@ -68,7 +68,7 @@ def build_report(*, session: Session, settings: Settings, since: date | None = N
     for row in iter_report_posts(session=session, start=start, end=end):
         acc.add_post(row, row["created_at"].astimezone(tz).date().isoformat())
     for snap in iter_metric_growth(session=session, start=start, end=end):
-        day = snap["taken_at"].astimezone(tz).date().isoformat()
+        day = snap["at"].astimezone(tz).date().isoformat()
         for bucket in (acc.total, acc.by_day[day], acc.by_source[snap["source"]]):
             bucket.growth.update({m: snap[m] or 0 for m in METRICS})
     top_ids = [i for _, i in sorted(acc.works, key=lambda w: (-w[0], w[1]))[:TOP]]

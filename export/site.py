@@ -12,7 +12,13 @@ from sqlalchemy.engine import Engine
 
 from cqfriends.export.present import work_view
 from cqfriends.export.publish import Publisher, PublishResult
-from cqfriends.export.templating import STATIC, get_environment, render
+from cqfriends.export.templating import (
+    STATIC,
+    font_files,
+    get_environment,
+    render,
+    section_helpers,
+)
 from cqfriends.settings import Settings
 from cqfriends.store.db import session_scope
 from cqfriends.store.exports import iter_approved_rows
@@ -57,7 +63,8 @@ def _render_all(publisher: Publisher, works: list[dict[str, Any]], settings: Set
                 on_progress: Callable[[int], None] | None) -> None:
     sections = settings.campaign.sections
     common = {"campaign": settings.campaign.name, "sections": sections,
-              "hashtags": settings.campaign.hashtags}
+              "tag_line": " ".join("#" + t for t in settings.campaign.hashtags),
+              **section_helpers(settings.export.language)}
     by_section: dict[str, list[dict[str, Any]]] = {s.id: [] for s in sections}
     for w in works:
         if w["section"] in by_section:
@@ -65,6 +72,8 @@ def _render_all(publisher: Publisher, works: list[dict[str, Any]], settings: Set
     section_by_id = {s.id: s for s in sections}
 
     publisher.write("assets/site.css", (STATIC / "site.css").read_bytes())
+    for name, data in font_files():  # Chinese renders on machines without CJK fonts
+        publisher.write(f"assets/fonts/{name}", data)
     blocks = [{"id": s.id, "name": s.name, "name_zh": s.name_zh, "total": len(by_section[s.id]),
                "works": by_section[s.id][:INDEX_PER_SECTION]} for s in sections]
     featured = [w for w in works if w["featured"]][:FEATURED_MAX]
@@ -80,10 +89,11 @@ def _render_all(publisher: Publisher, works: list[dict[str, Any]], settings: Set
                    root="../../", section=s, works=items[(page - 1) * size: page * size],
                    page=page, pages=pages, page_name=page_name, **common)
     shell = Shell(root="../../", **common)
+    helpers = section_helpers(settings.export.language)
     work_body = get_environment().get_template("site/_work.html")
     for n, w in enumerate(works, 1):
-        body = work_body.render(root="../../", w=w,
-                                section=section_by_id.get(w["section"] or ""))
+        body = work_body.render(root="../../", w=w, section=section_by_id.get(w["section"] or ""),
+                                **helpers)
         publisher.write(w["path"], shell.wrap(w["caption"], body).encode())
         if on_progress and n % 1000 == 0:
             on_progress(1000)

@@ -4,14 +4,22 @@
 commands defined inside ``register``.)
 """
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cqfriends.cli import ConfigOption, console, err_console, load, open_database
+from cqfriends.cli import (
+    ConfigOption,
+    console,
+    err_console,
+    json_line,
+    load,
+    open_database,
+    printable,
+    printable_tree,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -41,7 +49,7 @@ def register(app: typer.Typer) -> None:
                 summary = collect_source(name, engine=engine, settings=settings)
             failed = failed or bool(summary.error)
             out = err_console if summary.error or summary.skipped else console
-            out.print(summary.line(), markup=False, highlight=False)
+            out.print(printable(summary.line()), markup=False, highlight=False)
         if not names:
             console.print("no source is enabled in the config")
         raise typer.Exit(1 if failed else 0)
@@ -68,14 +76,20 @@ def register(app: typer.Typer) -> None:
     def demo_command(
         dir: Annotated[Path, typer.Option("--dir", help="working folder")] = Path("cqf-demo"),
         host: Annotated[str, typer.Option()] = "127.0.0.1",
-        port: Annotated[int, typer.Option()] = 8000,
+        port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
         serve_: Annotated[bool, typer.Option("--serve/--no-serve",
                                              help="start the main job and web app")] = True,
+        reset: Annotated[bool, typer.Option(
+            "--reset", help="wipe the demo already in DIR and start a fresh one")] = False,
         config: ConfigOption = None,
     ) -> None:
         """A fresh demo: sample data imported and checked, demo users, main job and web app."""
-        from cqfriends.jobs.demo import prepare_demo
+        from cqfriends.jobs.demo import check_port_free, existing_demo, prepare_demo
         from cqfriends.mainjob import MainJob, claim_sqlite_leadership, serve
+
+        if serve_:
+            check_port_free(host, port)  # before anything is touched
+        existing_demo(dir, reset=reset)
 
         def claim(settings, engine):  # type: ignore[no-untyped-def]
             main = MainJob(settings, engine)
@@ -83,10 +97,13 @@ def register(app: typer.Typer) -> None:
             return main
 
         settings, engine, main, users = prepare_demo(dir, claim=claim, template=config)
-        console.print(f"demo database: {settings.database.url}", markup=False)
+        console.print(f"demo database: {settings.database.url}", markup=False, soft_wrap=True)
         for user, role, password in users:
             console.print(f"demo {role}: user {user} password {password}", markup=False,
-                          highlight=False)
+                          highlight=False, soft_wrap=True)
+        console.print(f"other commands on this demo: add --config {dir / 'config.yaml'} "
+                      f"(e.g. cqf status --config {dir / 'config.yaml'})", markup=False,
+                      highlight=False, soft_wrap=True)
         if not serve_:
             main.leadership.release()
             return
@@ -106,7 +123,7 @@ def register(app: typer.Typer) -> None:
         engine = open_database(settings)
         table = Table("job", "what", "schedule", "next run")
         for row in list_jobs(settings, engine):
-            table.add_row(row["id"], row["name"], row["schedule"], row["next_run"])
+            table.add_row(*(printable(row[k]) for k in ("id", "name", "schedule", "next_run")))
         console.print(table)
 
     @app.command("status")
@@ -120,9 +137,9 @@ def register(app: typer.Typer) -> None:
         settings = load(config)
         report = status_report(engine=open_database(settings), settings=settings)
         if format == "json":
-            sys.stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+            sys.stdout.write(json_line(report, indent=2))
             return
-        print_status(report, console)
+        print_status(printable_tree(report), console)  # errors quote what sources sent
 
     @app.command("renormalize")
     def renormalize_command(

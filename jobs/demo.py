@@ -26,6 +26,32 @@ SAMPLE_SOURCES = {"twitter": "twitter", "facebook": "facebook", "instagram": "fa
                   "douyin": "douyin"}
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Refuse at once when the web app could not listen (another demo or server runs)."""
+    import socket
+
+    from cqfriends.errors import CqfError
+
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as e:
+        raise CqfError(f"cannot listen on {host}:{port} ({e.strerror}): another cqf demo or "
+                       f"server uses it; stop it, or pick another --port") from e
+
+
+def existing_demo(folder: Path, *, reset: bool) -> None:
+    """A demo already in ``folder`` is kept unless ``reset`` asks to start over."""
+    from cqfriends.errors import CqfError
+
+    if (folder / "cqfriends.db").exists() and not reset:
+        config = folder / "config.yaml"
+        raise CqfError(f"{folder} holds a demo already: `cqf run --config {config}` runs it "
+                       f"again, `cqf demo --reset` wipes it and starts a fresh one")
+
+
 def prepare_demo(folder: Path, *, claim: Callable[[Settings, Engine], Any],
                  template: Path | None = None
                  ) -> tuple[Settings, Engine, Any, list[tuple[str, str, str]]]:

@@ -10,11 +10,17 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy.engine import Engine
 
 from cqfriends.errors import BadInput
+from cqfriends.i18n.translate import msg
 from cqfriends.store.audit import CSV_COLUMNS, AuditFilter, audit_csv_row, list_audit
 from cqfriends.store.db import session_scope
 from cqfriends.store.models import AuditEntry
 
 CSV_BATCH = 1000
+# Every action the log records, for the filter of /admin/audit and `cqf audit --action`.
+ACTIONS = ("approve", "reject", "feature", "unfeature", "takedown", "resection", "requeue",
+           "undo", "draw", "author-block", "author-trust", "author-clear", "user-add",
+           "user-role", "user-password", "user-deactivate", "user-reactivate", "token-create",
+           "token-revoke")
 
 
 def parse_audit_filter(*, actor: str | None = None, action: str | None = None,
@@ -23,9 +29,13 @@ def parse_audit_filter(*, actor: str | None = None, action: str | None = None,
     """Days (YYYY-MM-DD) in the campaign zone ``tz``; ``until`` includes its whole day."""
     def day(value: str | None, name: str) -> date | None:
         try:
-            return date.fromisoformat(value) if value else None
-        except ValueError as e:
-            raise BadInput(f"{name} {value!r}: use YYYY-MM-DD") from e
+            parsed = date.fromisoformat(value) if value else None
+        except ValueError:
+            parsed = date.min
+        if parsed is not None and not 1970 <= parsed.year <= 9998:
+            raise BadInput(msg("%(name)s %(value)r: use YYYY-MM-DD", name=name,
+                               value=str(value)[:40]))
+        return parsed
 
     start, end = day(since, "since"), day(until, "until")
     return AuditFilter(

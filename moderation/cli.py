@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import StrEnum
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from cqfriends.cli import ConfigOption, Format
 
@@ -27,6 +25,8 @@ class Action(StrEnum):
     takedown = "takedown"
     feature = "feature"
     unfeature = "unfeature"
+    resection = "resection"
+    requeue = "requeue"
     release = "release"
     undo = "undo"
 
@@ -45,7 +45,7 @@ def queue_next(
     config: ConfigOption = None,
 ) -> None:
     """Claim up to N pending posts for USER and print them (each line has the post's key)."""
-    from cqfriends.cli import console, load, open_database
+    from cqfriends.cli import console, json_line, key_table, load, open_database, term
     from cqfriends.moderation.queue import claim_batch
     from cqfriends.store.posts import post_public_dict
     from cqfriends.store.users import find_user
@@ -58,18 +58,16 @@ def queue_next(
         for post in posts:
             row = {**post_public_dict(post), "version": post.version,
                    "claimed_until": post.claimed_until.isoformat() if post.claimed_until else None}
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+            sys.stdout.write(json_line(row))
         return
-    from rich.table import Table
-
-    table = Table("key", "version", "lang", "author", "flags", "text")
+    table = key_table("key", "version", "lang", "author", "flags", "text",
+                      keys=[p.key for p in posts])
     for post in posts:
-        table.add_row(post.key, str(post.version), post.lang or "",
-                      escape(post.author_handle or post.author_name),
-                      escape(", ".join(f["code"] for f in post.flags or [])),
-                      escape(post.text[:60]))
+        table.add_row(term(post.key), str(post.version), term(post.lang or ""),
+                      term(post.author_handle or post.author_name),
+                      term(", ".join(f["code"] for f in post.flags or [])), term(post.text[:60]))
     console.print(table)
-    console.print(f"claimed {len(posts)} for {escape(user.username)} "
+    console.print(f"claimed {len(posts)} for {term(user.username)} "
                   f"({settings.moderation.claim_minutes} minutes)", highlight=False)
 
 
@@ -83,10 +81,14 @@ def decide_command(
         help="Refuse if the post changed since this version.")] = None,
     override: Annotated[bool, typer.Option(
         "--override", help="Admins: decide even if decided or claimed by someone else.")] = False,
+    reverse: Annotated[bool, typer.Option(
+        "--reverse", help="Approve a rejected post or reject an approved one (needs --version)."
+    )] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Decide one post: approve, reject, takedown, feature, unfeature, release; or undo."""
-    from cqfriends.cli import console, load, open_database
+    """Decide one post: approve, reject, takedown, feature, unfeature, resection (move an
+    approved work), requeue (back to the queue), release; or undo."""
+    from cqfriends.cli import console, load, open_database, term
     from cqfriends.moderation.decisions import Decision, decide, release, undo_last
     from cqfriends.store.users import find_user
 
@@ -95,18 +97,19 @@ def decide_command(
     user = find_user(engine=engine, username=as_user)
     if action is Action.release:
         count = release(engine=engine, user=user, keys=[key])
-        console.print(f"released {count} claim(s) on {escape(key)}", highlight=False)
+        console.print(f"released {count} claim(s) on {term(key)}", highlight=False)
         return
     if action is Action.undo:
         post = undo_last(engine=engine, settings=settings, user=user)
     else:
         decision = Decision(action.value, section=section, reason=reason, note=note,
-                            feature=feature, version=version, override=override)
+                            feature=feature, version=version, override=override,
+                            reverse=reverse)
         post = decide(engine=engine, settings=settings, key=key, decision=decision, user=user)
     extra = f" in {post.section}" if post.status == "approved" and post.section else ""
     star = " (featured)" if post.featured else ""
-    console.print(f"{escape(post.key)}: {post.status}{escape(extra)}{star} by "
-                  f"{escape(user.username)}", highlight=False)
+    console.print(f"{term(post.key)}: {post.status}{term(extra)}{star} by "
+                  f"{term(user.username)}", highlight=False)
 
 
 def audit_command(
@@ -119,7 +122,7 @@ def audit_command(
     config: ConfigOption = None,
 ) -> None:
     """Print the audit log, newest first."""
-    from cqfriends.cli import console, load, open_database
+    from cqfriends.cli import console, key_table, load, open_database, term
     from cqfriends.moderation.audit import audit_csv_lines, audit_page, parse_audit_filter
 
     settings = load(config)
@@ -130,11 +133,14 @@ def audit_command(
         for line in audit_csv_lines(engine=engine, where=where):
             sys.stdout.write(line)
         return
-    from rich.table import Table
-
-    table = Table("at (UTC)", "actor", "action", "post", "section", "reason", "from → to")
-    for e in audit_page(engine=engine, where=where, limit=None):
-        table.add_row(e.at.strftime("%Y-%m-%d %H:%M:%S"), escape(e.actor), e.action,
-                      escape(e.post_key or ""), escape(e.section or ""), escape(e.reason or ""),
-                      f"{e.previous_status or ''} → {e.new_status or ''}")
+    tz = settings.campaign.tz  # the zone of the web audit log and the post history too
+    entries = audit_page(engine=engine, where=where, limit=None)
+    table = key_table("post", "at", "actor", "action", "section", "reason", "from → to",
+                      keys=[e.post_key or "" for e in entries], whole=("at",),
+                      title=f"audit log (times in {settings.campaign.timezone})")
+    for e in entries:
+        subject = e.post_key or (e.detail or {}).get("user") or (e.detail or {}).get("author")
+        table.add_row(term(subject or ""), e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+                      term(e.actor), term(e.action), term(e.section or ""),
+                      term(e.reason or ""), f"{e.previous_status or ''} → {e.new_status or ''}")
     console.print(table)

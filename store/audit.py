@@ -24,7 +24,7 @@ def add_audit_entry(
     return entry
 
 
-DECISIONS = ("approve", "reject", "feature", "unfeature", "takedown")
+DECISIONS = ("approve", "reject", "feature", "unfeature", "takedown", "resection", "requeue")
 CSV_COLUMNS = ("at", "actor", "action", "post_key", "section", "reason", "previous_status",
                "new_status", "note")
 

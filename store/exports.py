@@ -148,16 +148,16 @@ def consented_authors(*, session: Session) -> set[tuple[str, str]]:
 
 def approved_authors(
     *, session: Session, section: str | None = None,
-) -> list[tuple[str, str, str]]:
-    """(source, author_id, handle) of every distinct author with an approved work, sorted."""
-    handle = sa.func.max(col(PostRow.author_handle))
-    stmt = (sa.select(col(PostRow.source), col(PostRow.author_id), handle)
+) -> list[tuple[str, str, str, str]]:
+    """(source, author_id, handle, name) of every distinct author with an approved work."""
+    handle, name = sa.func.max(col(PostRow.author_handle)), sa.func.max(col(PostRow.author_name))
+    stmt = (sa.select(col(PostRow.source), col(PostRow.author_id), handle, name)
             .where(col(PostRow.status) == EXPORTED_STATUS, col(PostRow.author_id) != "")
             .group_by(col(PostRow.source), col(PostRow.author_id))
             .order_by(col(PostRow.source), col(PostRow.author_id)))
     if section:
         stmt = stmt.where(col(PostRow.section) == section)
-    return [(r[0], r[1], r[2] or "") for r in session.execute(stmt)]
+    return [(r[0], r[1], r[2] or "", r[3] or "") for r in session.execute(stmt)]
 
 
 def latest_approved(*, session: Session, limit: int = 100) -> list[ExportRow]:

@@ -99,6 +99,10 @@ class PostRow(SQLModel, table=True):
     decided_at: datetime | None = _ts()
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_until: datetime | None = _ts()
+    # When this system first stored the post (its collection, for "time to decision");
+    # collected_at is the page's own fetch time and moves on every re-collection.
+    stored_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True,
+                                       sa_column_kwargs={"default": utcnow})
     version: int = 1  # bumped by every moderation change: stale decisions are refused
     changed_at: datetime | None = _ts(index=True)  # last change that exports must mirror
     # Set by a database trigger (migration 0002) whenever an approved post is approved,
@@ -192,6 +196,7 @@ class User(SQLModel, table=True):
     password_hash: str
     created_at: datetime = _ts(nullable=False)
     disabled: bool = False
+    locale: str | None = Field(default=None, max_length=16)  # console language; None: browser's
 
 
 class AuditEntry(SQLModel, table=True):
@@ -222,8 +227,45 @@ class ApiToken(SQLModel, table=True):
     last_used_at: datetime | None = _ts()
 
 
+class LoginSession(SQLModel, table=True):
+    """A console login; the cookie holds a random token whose SHA-256 is ``id``.
+
+    Logging out deletes the row, a password change or deactivation deletes all of
+    the user's rows: the cookie then opens nothing, however long it was meant to live.
+    """
+
+    __tablename__ = "login_session"
+
+    id: str = Field(primary_key=True, max_length=64)
+    username: str = Field(max_length=64, index=True)
+    created_at: datetime = _ts(nullable=False)
+    expires_at: datetime = _ts(nullable=False)
+    client: str = Field(default="", max_length=64)
+
+
+class AuthorRule(SQLModel, table=True):
+    """A moderator's block or trust of one account: ``author_key`` is an id or ``@handle``.
+
+    Keyed by (source, author_key) so a rule names exactly one account on one
+    platform; the rules of config.yaml (rules.blocked_authors/allowed_authors) apply too.
+    """
+
+    __tablename__ = "author_rule"
+    __table_args__ = (sa.UniqueConstraint("source", "author_key", name="uq_author_rule"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=16)
+    author_key: str = Field(max_length=128)
+    rule: str = Field(max_length=8)  # block | trust
+    label: str = ""  # name and handle when the rule was made, for people reading the list
+    note: str | None = None
+    created_by: str = Field(max_length=64)
+    created_at: datetime = _ts(nullable=False)
+
+
 class LoginFailure(SQLModel, table=True):
     __tablename__ = "login_failure"
+    __table_args__ = (sa.Index("ix_login_failure_pair", "username", "client", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=64, index=True)

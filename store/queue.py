@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from cqfriends.store.models import PostRow
+from cqfriends.store.models import POST_STATUSES, PostRow
 
 ENGAGEMENT = col(PostRow.likes) + col(PostRow.comments) + col(PostRow.shares)
 
@@ -197,3 +197,43 @@ def lock_post(*, session: Session, key: str) -> PostRow | None:
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=PostRow)
     return session.exec(query).first()
+
+
+def count_status(*, session: Session, status: str | None, clauses: Sequence[Any] = ()) -> int:
+    """Posts in ``status`` (any: None) matching ``clauses``: one range of the (status, ...)
+    indexes."""
+    query = select(sa.func.count()).select_from(PostRow).where(*clauses)
+    if status is not None:
+        query = query.where(PostRow.status == status)
+    return int(session.exec(query).one())
+
+
+def count_by_status(*, session: Session, clauses: Sequence[Any] = ()) -> dict[str, int]:
+    """Posts per status matching ``clauses`` (the filters of the queue page).
+
+    One index range count per status: several times cheaper than a GROUP BY over
+    the table, which reads every row.
+    """
+    return {status: count_status(session=session, status=status, clauses=clauses)
+            for status in POST_STATUSES}
+
+
+def count_claimed_by_others(*, session: Session, user: str, now: datetime,
+                            clauses: Sequence[Any] = ()) -> int:
+    """Pending posts matching ``clauses`` that someone else holds a live claim on."""
+    query = select(sa.func.count()).select_from(PostRow).where(
+        PostRow.status == "pending", col(PostRow.claimed_by).is_not(None),
+        col(PostRow.claimed_by) != user, col(PostRow.claimed_until) >= now, *clauses)
+    return int(session.exec(query).one())
+
+
+def decided_posts(*, session: Session, statuses: Sequence[str], clauses: Sequence[Any] = (),
+                  engagement: bool = False, limit: int = 20, offset: int = 0) -> list[PostRow]:
+    """Posts in ``statuses`` (all when empty), latest decisions first (or by engagement)."""
+    query = select(PostRow).where(*clauses)
+    if statuses:
+        query = query.where(col(PostRow.status).in_(statuses))
+    order: list[Any] = [ENGAGEMENT.desc(), col(PostRow.id).desc()]
+    if not engagement:
+        order = [col(PostRow.decided_at).desc().nulls_last(), col(PostRow.id).desc()]
+    return list(session.exec(query.order_by(*order).offset(offset).limit(limit)).all())

@@ -36,10 +36,10 @@ def iter_report_posts(
     cols: list[Any] = post_columns(
         "id", "source", "source_id", "author_id", "author_handle", "author_name", "status",
         "lang", "platform_lang", "created_at", "collected_at", "decided_at", *METRICS)
-    # First seen = the first metric snapshot (collected_at moves on every re-collection).
-    first_seen = (sa.select(sa.func.min(col(MetricSnapshot.taken_at)))
-                  .where(col(MetricSnapshot.post_id) == col(PostRow.id)).scalar_subquery())
-    cols.append(sa.func.coalesce(first_seen, col(PostRow.collected_at)).label("first_seen"))
+    # First seen = when this system stored the post (its collection or import); the
+    # page's collected_at is when the platform served it, and moves on every re-collection.
+    cols.append(sa.func.coalesce(col(PostRow.stored_at), col(PostRow.collected_at))
+                .label("first_seen"))
     stmt = (sa.select(*cols).where(COUNTED, *_in_range(col(PostRow.created_at), start, end))
             .execution_options(yield_per=5000))
     for row in session.execute(stmt).mappings():
@@ -49,19 +49,30 @@ def iter_report_posts(
 def iter_metric_growth(
     *, session: Session, start: datetime | None = None, end: datetime | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Per snapshot in [start, end): its source and how much each metric grew since the last one."""
+    """Per snapshot: its source, the time its growth counts at, and how much each metric
+    grew since the post's previous snapshot, for growth counted in [start, end).
+
+    A post's first snapshot holds what it gained before we saw it: that counts on the
+    day the post was made (``at``), not on the day it happened to be collected, so an
+    import of last month's posts does not show as one day of enormous growth.
+    """
     snap = MetricSnapshot
+    partition, order = col(snap.post_id), (col(snap.taken_at), col(snap.id))
     lagged = sa.select(
         col(snap.taken_at), col(snap.post_id),
+        (sa.func.row_number().over(partition_by=partition, order_by=order) == 1).label("first"),
         *(sa.func.coalesce(col(getattr(snap, m)) - sa.func.lag(col(getattr(snap, m))).over(
-            partition_by=col(snap.post_id), order_by=(col(snap.taken_at), col(snap.id))),
-            col(getattr(snap, m))).label(m) for m in METRICS),
+            partition_by=partition, order_by=order), col(getattr(snap, m))).label(m)
+          for m in METRICS),
     ).subquery()
-    stmt = (sa.select(lagged, col(PostRow.source))
+    at = sa.case((lagged.c.first, col(PostRow.created_at)), else_=lagged.c.taken_at)
+    stmt = (sa.select(lagged, col(PostRow.source), col(PostRow.created_at))
             .join(PostRow, col(PostRow.id) == lagged.c.post_id)
-            .where(COUNTED, *_in_range(lagged.c.taken_at, start, end)))
+            .where(COUNTED, *_in_range(at, start, end)))
     for row in session.execute(stmt).mappings():
-        yield dict(row)
+        data = dict(row)
+        data["at"] = data["created_at"] if data["first"] else data["taken_at"]
+        yield data
 
 
 def load_post_texts(*, session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from cqfriends.errors import Conflict, NotFound
+from cqfriends.errors import BadInput, Conflict, NotFound
+from cqfriends.i18n.translate import msg
 from cqfriends.store.models import ApiToken, utcnow
 
 TOKEN_PREFIX = "cqf_"
@@ -22,8 +23,11 @@ def hash_token(token: str) -> str:
 
 def create_token(*, session: Session, name: str, created_by: str | None = None) -> str:
     """A new token named ``name``; the plain token is returned once and never stored."""
+    if not name or len(name) > 64 or not name.isprintable():
+        raise BadInput(msg("a token name has 1 to 64 printable characters"))
     if session.exec(select(ApiToken).where(ApiToken.name == name)).first() is not None:
-        raise Conflict(f"a token named {name!r} already exists (revoke it or pick another name)")
+        raise Conflict(msg("a token named %(name)r already exists (revoke it or pick another "
+                           "name)", name=name))
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(name=name, token_hash=hash_token(token), created_at=utcnow(),
                          created_by=created_by))
@@ -34,7 +38,7 @@ def create_token(*, session: Session, name: str, created_by: str | None = None) 
 def revoke_token(*, session: Session, name: str) -> ApiToken:
     row = session.exec(select(ApiToken).where(ApiToken.name == name)).first()
     if row is None:
-        raise NotFound(f"no token named {name!r}")
+        raise NotFound(msg("no token named %(name)r", name=name))
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.add(row)

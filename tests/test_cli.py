@@ -87,3 +87,28 @@ def test_bad_config_exits_2_naming_the_key(tmp_path):
     result = CliRunner().invoke(get_app(), ["posts", "--config", str(config)])
     assert result.exit_code == 2
     assert "campaign.hashtags" in result.output
+
+
+def test_demo_checks_the_port_before_touching_anything(run, tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(get_app(), ["demo", "--dir", str(tmp_path / "d"),
+                                                "--port", str(port)])
+    assert result.exit_code == 1 and f"cannot listen on 127.0.0.1:{port}" in result.output
+    assert not (tmp_path / "d").exists()
+
+
+def test_demo_keeps_an_existing_demo_unless_reset_and_names_the_config(run, tmp_path):
+    folder = tmp_path / "d"
+    first = run("demo", "--dir", str(folder), "--no-serve")
+    assert first.exit_code == 0
+    assert f"--config {folder / 'config.yaml'}" in first.stdout
+    again = CliRunner().invoke(get_app(), ["demo", "--dir", str(folder), "--no-serve"])
+    assert again.exit_code == 1 and "holds a demo already" in again.output
+    assert "--reset" in again.output and f"--config {folder / 'config.yaml'}" in again.output
+    reset = run("demo", "--dir", str(folder), "--no-serve", "--reset")
+    assert reset.exit_code == 0 and "demo moderator" in reset.stdout

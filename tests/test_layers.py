@@ -14,23 +14,25 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ROOMS = ("collectors", "normalize", "store", "media", "moderation", "export", "jobs", "web")
+ROOMS = ("i18n", "collectors", "normalize", "store", "media", "moderation", "export", "jobs",
+         "web")
 MODULES = ("cli", "settings", "scheduler", "mainjob", "errors")
 BASE = {"errors", "settings"}
 # What each room (or root module) may import from cqfriends besides itself.
 ALLOWED = {
     "errors": set(),
+    "i18n": set(),  # the catalog and its machinery: every room that shows people text uses it
     "settings": {"errors"},
     "normalize": {"errors"},
     "collectors": BASE | {"normalize"},
-    "store": BASE | {"normalize"},
-    "media": BASE | {"normalize", "store"},
-    "moderation": BASE | {"normalize", "store", "media"},
-    "export": BASE | {"normalize", "store", "media"},
-    "jobs": BASE | {"collectors", "normalize", "store", "media", "moderation", "export"},
-    "web": BASE | {"normalize", "store", "media", "moderation", "export", "jobs"},
-    "scheduler": BASE | {"store", "jobs"},
-    "mainjob": BASE | {"store", "jobs", "web", "scheduler"},
+    "store": BASE | {"normalize", "i18n"},
+    "media": BASE | {"normalize", "store", "i18n"},
+    "moderation": BASE | {"normalize", "store", "media", "i18n"},
+    "export": BASE | {"normalize", "store", "media", "i18n"},
+    "jobs": BASE | {"collectors", "normalize", "store", "media", "moderation", "export", "i18n"},
+    "web": BASE | {"normalize", "store", "media", "moderation", "export", "jobs", "i18n"},
+    "scheduler": BASE | {"store", "jobs", "i18n"},
+    "mainjob": BASE | {"store", "jobs", "web", "scheduler", "i18n"},
 }
 
 

@@ -55,7 +55,13 @@ def test_the_wheel_holds_one_package_and_its_data(wheel):
                    "cqfriends/store/migrations/versions/0001_initial_schema.py",
                    "cqfriends/web/templates/base.html", "cqfriends/web/static/console.js",
                    "cqfriends/export/templates/signage.html",
-                   "cqfriends/export/static/site.css"):
+                   "cqfriends/export/static/site.css", "cqfriends/export/static/signage.js",
+                   "cqfriends/export/static/fonts/fonts.css",
+                   "cqfriends/export/static/fonts/LICENSE-noto-sans-sc.txt",
+                   "cqfriends/export/static/fonts/noto-sans-sc-100-400-normal.woff2",
+                   "cqfriends/i18n/locales/zh_Hans/LC_MESSAGES/messages.po",
+                   "cqfriends/web/static/favicon.svg",
+                   "cqfriends/store/migrations/versions/0006_console_sessions_authors.py"):
         assert needed in names, needed
     assert not [n for n in names if n.startswith(("cqfriends/tests/", "cqfriends/bench/"))]
 
@@ -86,6 +92,10 @@ def test_the_installed_wheel_runs_the_demo_from_another_folder(wheel, tmp_path):
     assert posts.returncode == 0, posts.stderr
     assert len(posts.stdout.splitlines()) >= 30  # the bundled samples, checked
     assert '"status": "pending"' in posts.stdout
+    chinese = subprocess.run([str(bin_dir / "python"), "-c", "from cqfriends.i18n.translate "
+                              "import gettext; print(gettext('zh-Hans', 'Queue'))"],
+                             cwd=work, env=env, text=True, capture_output=True)
+    assert chinese.stdout.strip() == "审核队列", chinese.stderr  # the catalog is package data
     as_module = subprocess.run([str(bin_dir / "python"), "-m", "cqfriends", "--help"],
                                cwd=work, env=env, text=True, capture_output=True)
     assert as_module.returncode == 0 and "demo" in as_module.stdout

@@ -84,3 +84,32 @@ def test_every_setting_is_documented_in_the_readme_and_config():
     assert not missing, f"settings missing from README.md's configuration table: {missing}"
     leaves = {k.rsplit(".", 1)[-1] for k in keys}
     assert not [k for k in leaves if f"{k}:" not in config], "keys missing from config.yaml"
+
+
+@pytest.mark.parametrize("text", [
+    "campaign: {name: x, hashtags: [a], timezone: {$env: CQF_SECRET_KEY}, "
+    "sections: [{id: s, name: S}]}",
+    "campaign: {name: x, hashtags: [a], sections: [{id: s, name: S}]}\n"
+    "web: {port: {$env: CQF_SECRET_KEY}}",
+    "campaign: {name: {$env: CQF_SECRET_KEY}, hashtags: {$env: CQF_SECRET_KEY}, "
+    "sections: [{id: s, name: S}]}",
+])
+def test_a_config_error_never_prints_a_secret(tmp_path, text):
+    secret = "s3cr3t-Key-9000"
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, text), {"CQF_SECRET_KEY": secret})
+    message = "\n".join(info.value.problems)
+    assert secret not in message and secret not in str(info.value)
+    assert "CQF_SECRET_KEY" in message and "value not shown" in message
+
+
+@pytest.mark.parametrize("entries, ok", [(["10.0.0.1", "192.168.0.0/16", "::1"], True),
+                                         (["proxy.example"], False)])
+def test_trusted_proxies_are_addresses_or_networks(tmp_path, entries, ok):
+    path = write(tmp_path, "campaign: {name: x, hashtags: [a], sections: [{id: s, name: S}]}\n"
+                           f"web: {{trusted_proxies: {entries}}}\n")
+    if ok:
+        assert load_settings(path, {}).web.trusted_proxies == entries
+    else:
+        with pytest.raises(ConfigError, match="web.trusted_proxies"):
+            load_settings(path, {})

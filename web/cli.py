@@ -36,6 +36,8 @@ def serve_command(
     host = host or settings.web.host
     port = port or settings.web.port
     console.print(f"serving on http://{host}:{port}/ (Ctrl-C stops)", highlight=False)
+    # No proxy handling in uvicorn: the app's web.trusted_proxies rule is the only one
+    # (cqf run does the same), and the access log never shows a token (web/middleware.py).
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
                 proxy_headers=False)
 
@@ -70,13 +72,13 @@ def users_add(name: str, role: Annotated[str, typer.Option("--role", help=(
 
 def users_list(config: ConfigOption = None) -> None:
     """List users and roles (tab-separated: name, role, state)."""
-    from cqfriends.cli import load, open_database
+    from cqfriends.cli import load, open_database, term
     from cqfriends.store.users import all_users
 
     engine = open_database(load(config))
     for user in all_users(engine=engine):
         state = "disabled" if user.disabled else "active"
-        typer.echo(f"{user.username}\t{user.role}\t{state}")
+        typer.echo(f"{term(user.username)}\t{user.role}\t{state}")
 
 
 def users_passwd(name: str, password_env: PasswordEnv = None, config: ConfigOption = None) -> None:

@@ -10,11 +10,12 @@ from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
 from cqfriends.errors import Forbidden
+from cqfriends.i18n.translate import msg
 from cqfriends.settings import Settings
 from cqfriends.store.db import session_scope
 from cqfriends.store.models import User
-from cqfriends.store.users import get_user
-from cqfriends.web.security import password_fingerprint, read_session, verify_csrf
+from cqfriends.web.locale import adopt_user_locale
+from cqfriends.web.security import session_user, verify_csrf
 
 
 def get_settings(request: Request) -> Settings:
@@ -41,21 +42,18 @@ def wants_json(request: Request) -> bool:
 def current_user(request: Request) -> User:
     """The logged-in user; else 401 JSON for API clients and a redirect to /login for people.
 
-    It reads the user in a short session of its own: on SQLite every session holds
+    The user is read in a short session of its own: on SQLite every session holds
     the write lock, so a request-long session would block the services it calls.
     """
-    data = read_session(request)
-    user = None
-    if data.get("u"):
-        with session_scope(request.app.state.engine) as session:
-            user = get_user(session=session, username=data["u"])
-    if user is None or user.disabled or password_fingerprint(user) != data.get("k"):
+    user = session_user(request)
+    if user is None:
         if wants_json(request):
             raise HTTPException(status_code=401, detail="login required")
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise HTTPException(status_code=303, detail="login required",
                             headers={"Location": "/login?next=" + quote(target, safe="")})
     request.state.user = user
+    adopt_user_locale(request, user)
     return user
 
 
@@ -67,8 +65,8 @@ def require_role(*roles: str) -> Callable[..., User]:
 
     def dependency(user: CurrentUser) -> User:
         if user.role != "admin" and user.role not in roles:
-            raise Forbidden(f"this page needs the role {' or '.join(roles)}; "
-                            f"you are {user.role}")
+            raise Forbidden(msg("this page needs the role %(roles)s; you are %(role)s",
+                                roles=" / ".join(roles), role=user.role))
         return user
 
     return dependency

@@ -1,23 +1,28 @@
-"""Signed session cookies and CSRF tokens.
+"""Signed session cookies, server-side login sessions and CSRF tokens.
 
-The session cookie holds the user name, a fingerprint of the password hash (a
-password change ends every other session) and the CSRF token of the session.
-Visitors without a login get a session with only a CSRF token, so the login
-form is protected too.  Passwords and login throttling: ``store.users``.
+The cookie is signed (itsdangerous) and holds the CSRF token of the visit and,
+once logged in, the token of a ``login_session`` row (``store.sessions``).  The
+row is what makes a login: logout deletes it, a password change or deactivation
+deletes all of the user's rows, so an old cookie opens nothing.  Visitors
+without a login get a cookie with only a CSRF token, so the login form is
+protected too.  Passwords and throttling: ``store.users``, ``store.logins``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from cqfriends.errors import Forbidden
+from cqfriends.i18n.translate import msg
+from cqfriends.store.db import session_scope
 from cqfriends.store.models import User
+from cqfriends.store.sessions import close_login_session, open_login_session, user_of_session
 
 SESSION_COOKIE = "cqf_session"
 SESSION_MAX_AGE = 12 * 3600
@@ -44,12 +49,8 @@ def _serializer(request: Request) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key(request), salt="cqf-session")
 
 
-def password_fingerprint(user: User) -> str:
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
-
-
 def read_session(request: Request) -> dict[str, Any]:
-    """The session of this request (cached on request.state); {} when absent or forged."""
+    """The cookie data of this request (cached on request.state); {} when absent or forged."""
     if hasattr(request.state, "session"):
         return request.state.session
     raw = request.cookies.get(SESSION_COOKIE)
@@ -64,19 +65,46 @@ def read_session(request: Request) -> dict[str, Any]:
     return data
 
 
+def session_user(request: Request) -> User | None:
+    """The active user whose live login session this request carries, else None."""
+    if hasattr(request.state, "session_user"):
+        return request.state.session_user
+    token = read_session(request).get("s")
+    user = None
+    if isinstance(token, str) and token:
+        with session_scope(request.app.state.engine) as session:
+            user = user_of_session(session=session, token=token)
+    request.state.session_user = user
+    return user
+
+
 def start_session(request: Request, user: User | None) -> dict[str, Any]:
-    """A fresh session (new CSRF token) for ``user`` or an anonymous visitor."""
+    """A fresh cookie (new CSRF token); for ``user``, a new login session on the server."""
     data: dict[str, Any] = {"c": secrets.token_urlsafe(24)}
     if user is not None:
-        data.update(u=user.username, k=password_fingerprint(user))
+        client = request.client.host if request.client else ""
+        with session_scope(request.app.state.engine, write=True) as session:
+            data["s"] = open_login_session(session=session, username=user.username,
+                                           lifetime=timedelta(seconds=SESSION_MAX_AGE),
+                                           client=client)
     request.state.session = data
     request.state.session_dirty = True
     return data
 
 
+def end_session(request: Request, response: Response) -> Response:
+    """Delete this request's login session on the server and the cookie in the browser."""
+    token = read_session(request).get("s")
+    if isinstance(token, str) and token:
+        with session_scope(request.app.state.engine, write=True) as session:
+            close_login_session(session=session, token=token)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
 def csrf_token(request: Request) -> str:
     session = read_session(request)
-    if "c" not in session:
+    if not session.get("c"):
         session = start_session(request, None)
     return session["c"]
 
@@ -91,15 +119,14 @@ def save_session(request: Request, response: Response) -> Response:
     return response
 
 
-def end_session(response: Response) -> Response:
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
-
-
 def check_csrf(request: Request, token: str | None) -> None:
     expected = read_session(request).get("c")
-    if not expected or not token or not hmac.compare_digest(str(expected), str(token)):
-        raise CsrfError("the form expired or came from another site; reload the page and retry")
+    # bytes: compare_digest refuses non-ASCII str, and a forged token may hold anything
+    if not expected or not token or not hmac.compare_digest(
+            str(expected).encode("utf-8", "surrogatepass"),
+            str(token).encode("utf-8", "surrogatepass")):
+        raise CsrfError(msg("the form expired or came from another site; "
+                            "reload the page and retry"))
 
 
 async def verify_csrf(request: Request) -> None:

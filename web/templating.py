@@ -1,8 +1,9 @@
-"""Jinja2 templates (autoescape on) and the two ways pages are rendered."""
+"""Jinja2 templates (autoescape on, i18n), and the two ways pages are rendered."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 import jinja2
@@ -11,11 +12,13 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from cqfriends.i18n.translate import gettext, install, translate
+from cqfriends.web.locale import request_locale
 from cqfriends.web.security import csrf_token, save_session
 
 _env = jinja2.Environment(loader=jinja2.PackageLoader("cqfriends.web", "templates"),
-                          autoescape=True,
-                          trim_blocks=True, lstrip_blocks=True)
+                          autoescape=True, trim_blocks=True, lstrip_blocks=True)
+install(_env)
 templates = Jinja2Templates(env=_env)
 
 
@@ -50,21 +53,41 @@ def highlight(text: str, hashtags: list[str], words: list[str]) -> Markup:
     return Markup("").join(out)
 
 
+@jinja2.pass_context
+def localtime(context: Any, value: datetime | None, seconds: bool = False) -> str:
+    """A UTC time in the campaign's zone, as every console page shows times."""
+    if value is None:
+        return ""
+    fmt = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+    return value.astimezone(context["campaign"].tz).strftime(fmt)
+
+
 _env.filters["safe_url"] = safe_url
 _env.filters["highlight"] = highlight
+_env.filters["localtime"] = localtime
+
+
+def tr(request: Request, text: str) -> str:
+    """A message (``i18n.msg``) or a plain catalog text, in the language of ``request``."""
+    locale = request_locale(request)
+    return translate(text, locale) if hasattr(text, "template") else gettext(locale, text)
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None,
-           status_code: int = 200) -> HTMLResponse:
-    """A page with the logged-in user, the CSRF token and the campaign in its context."""
+           status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+    """A page with the user, the CSRF token, the campaign and the language in its context."""
     settings = request.app.state.settings
+    locale = request_locale(request)
+    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     full = {"user": getattr(request.state, "user", None), "csrf_token": csrf_token(request),
-            "campaign": settings.campaign, **(context or {})}
-    response = templates.TemplateResponse(request, name, full, status_code=status_code)
+            "campaign": settings.campaign, "locale": locale, "here": path,
+            "public_feeds": settings.web.public_feeds, **(context or {})}
+    response = templates.TemplateResponse(request, name, full, status_code=status_code,
+                                          headers=headers)
     save_session(request, response)
     return response
 
 
 def render_error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    return render(request, "error.html", {"status": status, "message": message},
+    return render(request, "error.html", {"status": status, "message": tr(request, message)},
                   status_code=status)

@@ -26,9 +26,10 @@ OWNED_ELSEWHERE = frozenset({MEDIA_MISSING})  # flags the checks never set, and 
 class Checker:
     """Compiled settings plus the detection pool, reused across batches of one run."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings,
+                 author_rules: tuple[set[str], set[str]] | None = None) -> None:
         self.settings = settings
-        self.rules = Rules.from_settings(settings)
+        self.rules = Rules.from_settings(settings, *(author_rules or ((), ())))
         self.pool: Any = None
         self.works: dict[int, dedup.Work] = {}  # stored works seen by this run (a bounded cache)
         self.full: set[str] = set()  # dedup keys whose bucket holds BUCKET_CAP posts already

@@ -51,7 +51,8 @@ def author_keys(post: dict[str, Any]) -> set[str]:
     return keys
 
 
-def _author_set(entries: Iterable[str]) -> set[str]:
+def author_set(entries: Iterable[str]) -> set[str]:
+    """``source:author_id`` / ``source:@handle`` entries in the form ``author_keys`` makes."""
     out = set()
     for entry in entries:
         source, _, who = entry.strip().partition(":")
@@ -74,7 +75,9 @@ class Rules:
     spam: Any
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Rules:
+    def from_settings(cls, settings: Any, blocked: Iterable[str] = (),
+                      trusted: Iterable[str] = ()) -> Rules:
+        """``blocked``/``trusted``: ``source:key`` rules stored from the console (store.authors)."""
         rules, campaign = settings.rules, settings.campaign
         return cls(
             campaign_tags=frozenset(tag_key(t) for t in campaign.hashtags),
@@ -82,7 +85,8 @@ class Rules:
             campaign_label=" or ".join("#" + t for t in campaign.hashtags),
             banned=word_pattern(rules.banned.words), banned_action=rules.banned.action,
             suspect=word_pattern(rules.suspect_words),
-            blocked=_author_set(rules.blocked_authors), allowed=_author_set(rules.allowed_authors),
+            blocked=author_set(rules.blocked_authors) | set(blocked),
+            allowed=author_set(rules.allowed_authors) | set(trusted),
             spam=rules.spam)
 
     def evaluate(self, post: dict[str, Any], *, posts_that_day: int = 0) -> list[Flag]:

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from cqfriends.moderation.checks.batch import Checker
 from cqfriends.settings import Settings
+from cqfriends.store.authors import author_rule_keys
 from cqfriends.store.checks import load_posts, prepare_session, save_results
 from cqfriends.store.db import session_scope
 
@@ -68,7 +69,9 @@ def run_checks(
     ``stop`` ends the run after the batch in hand (the rest is checked next time).
     """
     summary = CheckSummary()
-    with Checker(settings) as checker:
+    with session_scope(engine) as session:
+        author_rules = author_rule_keys(session=session)  # blocked/trusted from the console
+    with Checker(settings, author_rules) as checker:
         _run(engine, checker, summary, on_progress, batch_size, recheck=False, stop=stop)
         if recheck:
             _run(engine, checker, summary, on_progress, batch_size, recheck=True, stop=stop)

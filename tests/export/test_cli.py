@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 import typer
@@ -69,4 +70,5 @@ def test_site_led_and_draw_commands(cqf, add_posts, tmp_path):
     assert "nothing rewritten" in cqf("export", "site", str(tmp_path / "www"))
     assert "1 items" in cqf("export", "led", str(tmp_path / "led"))
     out = cqf("draw", "--n", "1", "--seed", "public-seed", "--as", "manager1")
-    assert "1 entries" in out and "1. twitter:" in out
+    assert "1 entries" in out and re.search(r"^1\. Friend \d+ \(@friend\d+\) · twitter:\d+$",
+                                            out, re.M)

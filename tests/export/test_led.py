@@ -1,4 +1,5 @@
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -67,10 +68,16 @@ def test_signage_page_embeds_the_playlist_inert_and_files_are_kept_when_unchange
     out = Path(settings.export.led_dir)
     html = (out / "index.html").read_text()
     assert "<script>window" not in html and "\\u003cscript\\u003e" in html  # escaped JSON
-    assert "width: 1920px; height: 1080px" in html
+    assert '"width": 1920' in html and '"height": 1080' in html  # sized by signage.js
+    assert "<style" not in html and " style=" not in html  # nothing a CSP would refuse
+    assert [s for s in re.findall(r"<script[^>]*>", html) if "application/json" not in s] == [
+        '<script src="assets/signage.js">']
     playlist = json.loads((out / "playlist.json").read_text())
     assert playlist["items"][0]["url"] == "https://pbs.twimg.com/media/hotpot.jpg"
-    assert first["written"] == ["playlist.json", "index.html"]
+    assert first["written"][-2:] == ["playlist.json", "index.html"]
+    assert {"assets/signage.js", "assets/signage.css", "assets/fonts/fonts.css",
+            "assets/fonts/LICENSE-noto-sans-sc.txt"} <= set(first["written"])
+    assert (out / "assets/fonts/noto-sans-sc-100-400-normal.woff2").stat().st_size > 1000
     mtime = (out / "playlist.json").stat().st_mtime_ns
     assert write_led(engine=engine, settings=settings)["written"] == []
     assert (out / "playlist.json").stat().st_mtime_ns == mtime

@@ -1,9 +1,12 @@
+import csv
+import io
+import zipfile
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from cqfriends.export.report_formats import write_report_csv, write_report_xlsx
+from cqfriends.export.report_formats import TABLES, write_report_xlsx, write_report_zip
 from cqfriends.export.reports import build_report
 from cqfriends.normalize.post import Author, Metrics
 from cqfriends.store.db import session_scope
@@ -44,7 +47,8 @@ def report_settings(tmp_path, db_url, engine):
         upsert_posts(session=session, posts=posts)
     for post, (_, status, hours) in zip(posts, FIXTURE, strict=True):
         decided = post.created_at + timedelta(hours=hours) if hours else None
-        set_state(engine, [post.key], status=status, decided_at=decided, section="mobile")
+        set_state(engine, [post.key], status=status, decided_at=decided, section="mobile",
+                  stored_at=post.collected_at)  # stored when collected: time to decision
     later = replace(posts[3], metrics=Metrics(likes=150, comments=10, shares=20, views=5000),
                     collected_at=at(5, 1))  # 09:00 on Oct 5 in Chongqing: +50 likes that day
     with session_scope(engine) as session:
@@ -100,10 +104,65 @@ def test_csv_and_xlsx_downloads_hold_every_block(engine, report_settings):
     from openpyxl import load_workbook
 
     report = report_of(engine, report_settings)
-    text = write_report_csv(report)
-    for block in ("# totals", "# by_day", "# by_source", "# top_works", "# languages"):
-        assert block in text
+    archive = zipfile.ZipFile(BytesIO(write_report_zip(report)))
+    assert set(archive.namelist()) == {f"{t}.csv" for t in TABLES}
+    for name in archive.namelist():  # each a plain table: UTF-8 with BOM, one header line
+        text = archive.read(name).decode("utf-8")
+        assert text.startswith("\ufeff") and "#" not in text.splitlines()[0]
+        rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+        assert len({len(r) for r in rows}) == 1
+    by_day = list(csv.DictReader(io.StringIO(archive.read("by_day.csv").decode("utf-8-sig"))))
+    assert [r["day"] for r in by_day] == ["2026-10-03", "2026-10-04", "2026-10-05"]
     book = load_workbook(BytesIO(write_report_xlsx(report)))
     assert {"totals", "by_day", "by_source", "top_works", "top_contributors"} <= set(
         book.sheetnames)
     assert book["totals"]["B2"].value == 5
+    assert book["by_day"]["A2"].value == datetime(2026, 10, 3)  # a date cell, not text
+    assert book["by_day"]["A2"].number_format == "yyyy-mm-dd"
+
+
+def test_time_to_decision_counts_from_collection_not_from_posting(engine, tmp_path, db_url):
+    old = make_post(created_at=at(1, 0), collected_at=at(1, 0))  # posted weeks before
+    with session_scope(engine) as session:
+        upsert_posts(session=session, posts=[old])  # stored (collected) now
+    from cqfriends.store.models import utcnow
+
+    set_state(engine, [old.key], status="approved", decided_at=utcnow() + timedelta(minutes=6))
+    report = report_of(engine, make_settings(tmp_path, db_url))
+    assert report["time_to_decision_hours"]["median"] == pytest.approx(0.1, abs=0.02)
+
+
+def test_what_a_post_had_when_first_collected_counts_on_the_day_it_was_posted(
+        engine, tmp_path, db_url):
+    post = make_post(created_at=at(3, 4), collected_at=at(20, 4),
+                     metrics=Metrics(likes=900, views=5000))
+    with session_scope(engine) as session:
+        upsert_posts(session=session, posts=[post])
+        upsert_posts(session=session, posts=[replace(post, collected_at=at(21, 4),
+                                                     metrics=Metrics(likes=950, views=5000))])
+    report = report_of(engine, make_settings(tmp_path, db_url))
+    days = {d["day"]: d for d in report["by_day"]}
+    assert days["2026-10-03"]["growth"]["likes"] == 900 and days["2026-10-03"]["posts"] == 1
+    assert days["2026-10-21"]["growth"]["likes"] == 50 and days["2026-10-21"]["posts"] == 0
+    assert "2026-10-20" not in days  # the day of the import shows no burst
+    only_21 = report_of(engine, make_settings(tmp_path, db_url), since=date(2026, 10, 21),
+                        until=date(2026, 10, 21))
+    assert only_21["growth"]["likes"] == 50
+
+
+def test_control_characters_never_break_a_download(engine, tmp_path, db_url):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    nasty = make_post(text="Hotpot \x1b[31mred\x0b\x7f night #ChongqingFriends", lang="e\x01n",
+                      author=Author(id="x", handle="bad\x07handle"))
+    with session_scope(engine) as session:
+        upsert_posts(session=session, posts=[nasty])
+    set_state(engine, [nasty.key], status="approved", section="mobile")
+    report = report_of(engine, make_settings(tmp_path, db_url))
+    book = load_workbook(BytesIO(write_report_xlsx(report)))
+    texts = [c.value for row in book["top_works"].iter_rows() for c in row]
+    assert any(isinstance(t, str) and t.startswith("Hotpot \ufffd[31mred") for t in texts)
+    archive = zipfile.ZipFile(BytesIO(write_report_zip(report)))
+    assert "\x1b" not in archive.read("top_works.csv").decode("utf-8")

@@ -113,3 +113,38 @@ def test_users_add_list_passwd(env, monkeypatch):
 def test_users_add_unknown_role_fails_before_prompt(env):
     run = cqf_process(env, "users", "add", "eve", "--role", "boss")
     assert run.returncode == 2 and "role 'boss'" in run.stderr
+
+
+LONG = make_post(source="facebook", source_id="104900000000001_1230000000000006",
+                 text="Evil \x1b[2J\x1b]0;pwned\x07caption \u202eesrever #ChongqingFriends",
+                 author=make_post().author.__class__(id="9", name="Bad\x1b[31mName", handle=""))
+
+
+def test_tables_print_keys_whole_and_escape_control_characters(env, engine, team):
+    keys = add_pending(engine, [LONG, make_post(source="douyin", source_id="7432600000000000901",
+                                                 text="第一次 \x9b6n")])
+    for out in (cqf("queue", "next", "--as", "li"), cqf("posts")):
+        assert all(k in out for k in keys), out  # at 80 columns, keys are never cut
+        assert "\x1b" not in out and "\x9b" not in out and "\u202e" not in out and "\x07" not in out
+        assert "\\x1b" in out
+    line = cqf("posts", "--format", "jsonl").splitlines()[0]
+    assert "\x1b" not in line and "\u202e" not in line and json.loads(line)["text"] == LONG.text
+
+
+def test_audit_times_are_in_the_campaign_zone(env, engine, team):
+    (key,) = add_pending(engine, [make_post()])
+    cqf("decide", key, "approve", "--section", "mobile", "--as", "li")
+    out = cqf("audit")
+    assert "Asia/Shanghai" in out and key in out
+
+
+def test_decide_resection_requeue_and_reverse_from_a_shell(env, engine, team):
+    (key,) = add_pending(engine, [make_post()])
+    cqf("decide", key, "approve", "--section", "mobile", "--as", "li")
+    assert "in professional" in cqf("decide", key, "resection", "--section", "professional",
+                                    "--as", "anna")
+    assert "pending" in cqf("decide", key, "requeue", "--as", "li")
+    cqf("decide", key, "reject", "--reason", "spam", "--as", "li")
+    out = cqf("decide", key, "approve", "--reverse", "--version", "5", "--section", "mobile",
+              "--as", "anna")
+    assert "approved in mobile" in out

@@ -154,3 +154,67 @@ def test_csv_cells_cannot_start_formulas(engine, settings, users):
     with session_scope(engine) as session:
         (entry,) = list_audit(session=session)
     assert audit_csv_row(entry)[-1].startswith("'=")
+
+
+def test_an_approval_never_stores_a_reason(engine, settings, users):
+    (key,) = add_pending(engine, [make_post()])
+    decide(engine=engine, settings=settings, key=key, user=users["li"],
+           decision=approve(reason="off-topic"))
+    with session_scope(engine) as session:
+        (entry,) = list_audit(session=session)
+        assert get_post(session=session, key=key).reason is None
+    assert entry.reason is None
+
+
+def test_decided_posts_are_revisited_and_every_step_is_audited(engine, settings, users):
+    keys = add_pending(engine, [make_post(), make_post()])
+    li = users["li"]
+    decide(engine=engine, settings=settings, key=keys[0], user=li,
+           decision=approve(feature=True))
+    post = decide(engine=engine, settings=settings, key=keys[0], user=users["anna"],
+                  decision=Decision("resection", section="professional", version=2))
+    assert (post.status, post.section, post.featured) == ("approved", "professional", True)
+    post = decide(engine=engine, settings=settings, key=keys[0], user=li,
+                  decision=Decision("requeue", version=post.version))
+    assert (post.status, post.section, post.featured, post.decided_by) == (
+        "pending", None, False, None)
+    decide(engine=engine, settings=settings, key=keys[1], user=li,
+           decision=Decision("reject", reason="spam"))
+    with pytest.raises(Conflict, match="not in the queue"):  # not without saying so
+        decide(engine=engine, settings=settings, key=keys[1], user=users["anna"],
+               decision=approve())
+    post = decide(engine=engine, settings=settings, key=keys[1], user=users["anna"],
+                  decision=approve(reverse=True, version=2))
+    assert (post.status, post.reason, post.section) == ("approved", None, "mobile")
+    post = decide(engine=engine, settings=settings, key=keys[1], user=li,
+                  decision=Decision("reject", reason="copyright", reverse=True, version=3))
+    assert (post.status, post.reason) == ("rejected", "copyright")
+    with session_scope(engine) as session:
+        actions = [e.action for e in reversed(list_audit(session=session))]
+    assert actions == ["approve", "resection", "requeue", "reject", "approve", "reject"]
+    undone = undo_last(engine=engine, settings=settings, user=li)  # a reversal is undone too
+    assert undone.status == "approved"
+
+
+@pytest.mark.parametrize("status, decision, user, error", [
+    ("pending", Decision("resection", section="mobile"), "li", Conflict),
+    ("approved", Decision("resection", section="posters"), "li", BadInput),
+    ("pending", Decision("requeue"), "li", Conflict),
+    ("removed", Decision("requeue"), "li", Conflict),  # only an admin restores a takedown
+    ("approved", approve(reverse=True), "li", BadInput),  # a reversal names the version
+    ("approved", Decision("requeue"), "mgr", Forbidden),
+])
+def test_revisiting_refuses_what_does_not_fit(engine, settings, users, status, decision, user,
+                                             error):
+    (key,) = add_pending(engine, [make_post()])
+    set_values(engine, key, status=status, section="mobile")
+    with pytest.raises(error):
+        decide(engine=engine, settings=settings, key=key, decision=decision, user=users[user])
+
+
+def test_an_admin_restores_a_takedown_to_the_queue(engine, settings, users):
+    (key,) = add_pending(engine, [make_post()])
+    set_values(engine, key, status="removed", section="mobile")
+    post = decide(engine=engine, settings=settings, key=key, user=users["root"],
+                  decision=Decision("requeue"))
+    assert post.status == "pending"

@@ -62,14 +62,18 @@ def test_passwd_changes_login(engine):
         set_user_password(engine=engine, username="nobody", password="second-pass")
 
 
-def test_login_throttled_after_failures(engine):
+def test_login_throttled_after_failures_for_that_client_only(engine):
     create_user(engine=engine, username="anna", role="moderator", password="right-pass")
     for _ in range(3):
         assert verify_login(engine=engine, username="anna", password="wrong",
                             client="10.0.0.1", max_failures=3) is None
-    with pytest.raises(LoginThrottled):  # even the right password waits now
-        verify_login(engine=engine, username="anna", password="right-pass", client="10.0.0.2",
+    with pytest.raises(LoginThrottled) as info:  # even the right password waits now
+        verify_login(engine=engine, username="anna", password="right-pass", client="10.0.0.1",
                      max_failures=3)
+    assert 0 < info.value.retry_after <= 31
+    # The attacker's address does not lock the real user out from hers.
+    assert verify_login(engine=engine, username="anna", password="right-pass",
+                        client="10.0.0.2", max_failures=3)
 
 
 def test_success_clears_failures(engine):

@@ -29,8 +29,9 @@ PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQV
 REMOTE = re.compile(r"^https?://(?!127\.0\.0\.1)")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
+    """One Chromium for the whole run (a launch costs about a second)."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"{CHROMIUM} is required in CI")
@@ -43,18 +44,47 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    """A fresh page that records console errors in ``page.errors``."""
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
+def new_page(browser: Any, **context_options: Any) -> Any:
+    """A page in a fresh context that records console errors (CSP refusals included) in
+    ``page.errors``; remote media requests get a 1x1 PNG."""
+    context = browser.new_context(**{"viewport": {"width": 1280, "height": 720},
+                                     **context_options})
     page = context.new_page()
     page.errors = []
     page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
     page.on("pageerror", lambda e: page.errors.append(str(e)))
     page.route(REMOTE, lambda route: route.fulfill(status=200, body=PIXEL,
                                                    content_type="image/png"))
+    return page
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh page that records console errors in ``page.errors``."""
+    page = new_page(browser)
     yield page
-    context.close()
+    page.context.close()
+
+
+def wait_until(page: Any, expression: str, timeout: float = 5.0) -> None:
+    """Poll ``expression`` until it is truthy, across page reloads.
+
+    Playwright's wait_for_function evaluates its predicate with eval(), which the
+    app's Content-Security-Policy rightly refuses; page.evaluate is not subject to it.
+    """
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if page.evaluate(expression):
+                return
+        except Error as e:  # the page navigated while we asked: ask the new one
+            if "destroyed" not in str(e) and "navigat" not in str(e):
+                raise
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout}s: {expression}")
+        time.sleep(0.05)
 
 
 @contextmanager

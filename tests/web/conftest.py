@@ -1,6 +1,7 @@
 """Fixtures of the web tests.
 
-``browser``/``page`` drive Debian's Chromium (browser.py); ``client`` is a
+``browser``/``page`` drive Debian's Chromium (browser.py), ``console``/``fresh`` a
+console on a thread with staff logged in (console_app.py); ``client`` is a
 TestClient on the test database (both backends); ``add_posts`` stores posts in
 a given state; ``read_token``/``auth`` are a feed read token and its header.
 """
@@ -12,6 +13,7 @@ from cqfriends.store.tokens import create_token
 from tests.conftest import make_settings
 from tests.export.conftest import make_adder
 from tests.web.browser import browser, page  # noqa: F401
+from tests.web.console_app import console, fresh  # noqa: F401
 from tests.web.sessions import make_client
 
 

@@ -22,8 +22,9 @@ def fast_passwords(monkeypatch):
     monkeypatch.setattr(cqfriends.store.users, "_hasher", lambda: fast)
 
 
-def make_client(settings) -> TestClient:
-    return TestClient(create_app(settings), follow_redirects=False)
+def make_client(settings, client: tuple[str, int] = ("testclient", 50000)) -> TestClient:
+    """A client of a new app on ``settings``; ``client`` is the peer address it connects from."""
+    return TestClient(create_app(settings), follow_redirects=False, client=client)
 
 
 def csrf_of(client: TestClient, path: str = "/login") -> str:

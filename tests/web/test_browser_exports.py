@@ -12,7 +12,7 @@ from cqfriends.web.app import create_app
 from tests.conftest import make_settings
 from tests.export.conftest import make_adder, nasty_post
 from tests.factories import make_post
-from tests.web.browser import serve_in_thread
+from tests.web.browser import serve_in_thread, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -71,10 +71,9 @@ def test_signage_cycles_the_featured_works_and_reloads_the_playlist(page, server
     reloads = []
     page.on("request", lambda r: "playlist.json" in r.url and reloads.append(r.url))
     page.goto(server + "/signage")
-    page.wait_for_function("document.querySelector('#caption').textContent.length > 0")
+    wait_until(page, "document.querySelector('#caption').textContent.length > 0")
     first = page.locator("#caption").text_content()
-    page.wait_for_function(f"document.querySelector('#caption').textContent !== {first!r}",
-                           timeout=5000)
+    wait_until(page, f"document.querySelector('#caption').textContent !== {first!r}")
     captions = {first, page.locator("#caption").text_content()}
     assert any(c.startswith("Hotpot night <script>") for c in captions)  # shown as text
     assert page.locator("#stage img").count() == 1

@@ -95,7 +95,10 @@ def test_decide_with_json_then_undo(client, engine):
     response = client.post("/moderation/decide", headers={**JSON, "x-csrf-token": token},
                            data={"key": key, "action": "approve", "section": "professional",
                                  "version": "1"})
-    assert response.json() == {"ok": True, "key": key, "status": "approved", "version": 2}
+    body = response.json()
+    assert {k: body[k] for k in ("ok", "key", "status", "version")} == {
+        "ok": True, "key": key, "status": "approved", "version": 2}
+    assert body["message"].startswith(f"Approved {key} into Professional works.")
     response = client.post("/moderation/undo", data={"csrf_token": token})
     assert response.status_code == 303 and status_of(engine, key) == "pending"
 

@@ -1,4 +1,5 @@
-"""/healthz (no login, 503 when the scheduler is down or a source is broken) and /admin/status."""
+"""/healthz (ok / not ok for anyone, 503 when the scheduler is down or a source is broken;
+the facts only with a read token or a console session) and /admin/status."""
 
 from __future__ import annotations
 
@@ -31,8 +32,38 @@ def with_twitter(settings, token: str = "twitter-token"):
         update={"twitter": twitter})})
 
 
-def test_healthz_is_503_without_a_running_scheduler(settings):
+def healthz(settings, client=None):
+    """/healthz as monitoring reads it: with a read token."""
+    from cqfriends.store.tokens import create_token
+
+    with session_scope(get_engine(settings.database.url)) as session:
+        token = create_token(session=session, name=f"monitor-{id(settings)}-{utcnow()}")
+    client = client or make_client(settings)
+    return client.get("/healthz", headers={"Authorization": f"Bearer {token}"})
+
+
+def test_healthz_tells_anyone_only_ok_or_not(settings):
+    beating(settings)
+    with session_scope(get_engine(settings.database.url)) as session:
+        mark_error(session=session, source="douyin", error="C:/secret/inbox/x.csv bad row")
     response = make_client(settings).get("/healthz")
+    assert response.status_code == 200 and response.json() == {"ok": True}
+    assert "cqf-host" not in response.text and "secret" not in response.text
+    forged = make_client(settings).get("/healthz", headers={"Authorization": "Bearer nope"})
+    assert forged.json() == {"ok": True}
+    assert "cqf-host:4242" in healthz(settings).text
+
+
+def test_healthz_details_for_a_console_session(settings):
+    client = make_client(settings)
+    assert make_client(settings).get("/healthz").json() == {"ok": False}
+    login(client, "mod", "moderator")
+    assert client.get("/healthz").json()["problems"]
+
+
+def test_healthz_is_503_without_a_running_scheduler(settings):
+    assert make_client(settings).get("/healthz").status_code == 503
+    response = healthz(settings)
     assert response.status_code == 503
     body = response.json()
     assert body["ok"] is False and body["scheduler"]["running"] is False
@@ -44,7 +75,7 @@ def test_healthz_is_503_without_a_running_scheduler(settings):
                                              (timedelta(minutes=5), 503)])
 def test_healthz_follows_the_heartbeat(settings, age, status):
     beating(settings, age=age)
-    response = make_client(settings).get("/healthz")
+    response = healthz(settings)
     assert response.status_code == status
     assert response.json()["scheduler"]["holder"] == "cqf-host:4242"
 
@@ -57,7 +88,7 @@ def test_healthz_reports_sources_and_the_queue(settings):
     with session_scope(engine) as session:  # just collected: their checks are still to come
         upsert_posts(session=session, posts=[make_post(collected_at=utcnow()),
                                              make_post(collected_at=utcnow())])
-    body = make_client(settings).get("/healthz").json()
+    body = healthz(settings).json()
     assert body["ok"] is True
     assert body["queue"]["backlog"] == 2 and body["queue"]["unchecked"] == 2
     douyin = next(s for s in body["sources"] if s["source"] == "douyin")
@@ -73,11 +104,11 @@ def test_a_broken_source_makes_healthz_503_until_its_token_changes(settings):
     with session_scope(get_engine(settings.database.url)) as session:
         mark_error(session=session, source="twitter", error="twitter: bearer token rejected (401)",
                    state_name="broken", fingerprint=token_fingerprint("old-token"))
-    response = make_client(broken).get("/healthz")
+    response = healthz(broken)
     assert response.status_code == 503
     assert "twitter: token refused" in response.json()["problems"][0]
     assert "old-token" not in response.text
-    renewed = make_client(with_twitter(settings, "new-token")).get("/healthz")
+    renewed = healthz(with_twitter(settings, "new-token"))
     assert renewed.status_code == 200
     assert renewed.json()["sources"][0]["token"] == "new"
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections import OrderedDict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -26,6 +26,7 @@ from cqfriends.export.present import public_post
 from cqfriends.store.db import session_scope
 from cqfriends.store.exports import PostFilter, current_change_seq, list_changes, page_approved
 from cqfriends.web.deps import SessionDep
+from cqfriends.web.params import parse_count, parse_time
 from cqfriends.web.routes.feeds import ReaderDep, etagged
 
 router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[ReaderDep])
@@ -75,19 +76,15 @@ def page_cache(request: Request) -> PageCache:
 def parse_cursor(cursor: str | None) -> int:
     if not cursor:
         return 0
-    if not cursor.startswith("p") or not cursor[1:].isdigit():
-        raise BadInput(f"not a cursor from this API: {cursor!r}")
-    return int(cursor[1:])
+    number = cursor[1:]
+    if not (cursor.startswith("p") and number.isascii() and number.isdigit()
+            and len(number) <= 18):
+        raise BadInput(f"not a cursor from this API: {cursor[:40]!r}")
+    return int(number)
 
 
 def parse_since(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as e:
-        raise BadInput(f"since must be an ISO 8601 time, got {value!r}") from e
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    return parse_time(value, "since")
 
 
 def dump(data: dict[str, Any]) -> bytes:
@@ -144,7 +141,10 @@ def changes(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> Response:
     """Approvals, edits and takedowns in commit order; ``op`` is ``upsert`` or ``delete``."""
-    after, when = (int(since), None) if since.isdigit() else (0, parse_since(since))
+    if since.isascii() and since.isdigit():
+        after, when = parse_count(since, "since") or 0, None
+    else:
+        after, when = 0, parse_since(since)
     rows = list_changes(session=session, after_seq=after, since=when, limit=limit)
     items = [{"seq": r.change_seq, "op": "upsert", "key": r.key, "post": public_post(r)}
              if r.status == "approved" else {"seq": r.change_seq, "op": "delete", "key": r.key}

@@ -2,7 +2,7 @@
 
 ``reader_access`` guards /api/v1, /feeds and /signage: open when
 ``web.public_feeds`` is true, else ``Authorization: Bearer TOKEN`` (a token from
-``cqf tokens create``) is required.
+``cqf tokens create`` or /admin/tokens) or a console login is required.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from cqfriends.store.db import session_scope
 from cqfriends.store.exports import iter_approved, latest_approved
 from cqfriends.store.tokens import check_token
 from cqfriends.web.deps import SessionDep, SettingsDep
+from cqfriends.web.security import session_user
 
 router = APIRouter(tags=["feeds"])
 bearer = HTTPBearer(auto_error=False, description="a read token from `cqf tokens create`")
@@ -32,27 +33,41 @@ BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 TOKEN_RECHECK_SECONDS = 10.0  # a revoked token stops working within this time
 
 
-async def reader_access(request: Request, credentials: BearerDep) -> None:
-    """Let the request through if feeds are public or it carries a live read token.
+def bearer_token(request: Request) -> str:
+    """The read token of the request: the Authorization header, or ``?token=`` on /signage."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    if request.url.path.startswith("/signage"):  # screens that cannot send headers
+        return request.query_params.get("token", "")
+    return ""
 
-    Async and cached: a feed request with a recently checked token costs no query.
-    """
-    if request.app.state.settings.web.public_feeds:
-        return
-    token = credentials.credentials if credentials else request.query_params.get("token", "")
-    if credentials is None and not request.url.path.startswith("/signage"):
-        token = ""  # tokens in URLs only for signage screens, which cannot send headers
+
+async def token_is_valid(request: Request, token: str) -> bool:
+    """Whether ``token`` is a live read token; a recently checked one costs no query."""
     now = time.monotonic()
     accepted = _accepted_tokens(request)
-    if token and accepted.get(token, 0.0) > now:
+    if accepted.get(token, 0.0) > now:
+        return True
+    valid: bool = await run_in_threadpool(partial(_check, request, token))
+    if valid:
+        if len(accepted) > 1000:
+            accepted.clear()
+        accepted[token] = now + TOKEN_RECHECK_SECONDS
+    return valid
+
+
+async def reader_access(request: Request, credentials: BearerDep) -> None:
+    """Let the request through if feeds are public, it carries a live read token, or it
+    comes from a logged-in member of staff (the console links to the feeds and signage)."""
+    if request.app.state.settings.web.public_feeds:
         return
-    if token:
-        valid: bool = await run_in_threadpool(partial(_check, request, token))
-        if valid:
-            if len(accepted) > 1000:
-                accepted.clear()
-            accepted[token] = now + TOKEN_RECHECK_SECONDS
-            return
+    token = bearer_token(request)
+    if token and await token_is_valid(request, token):
+        return
+    if await run_in_threadpool(session_user, request) is not None:
+        return
     raise HTTPException(status_code=401, detail="a valid read token is required",
                         headers={"WWW-Authenticate": "Bearer"})
 

@@ -8,24 +8,39 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from cqfriends.export.led import build_playlist, render_signage
+from cqfriends.i18n.translate import normalize_locale
+from cqfriends.settings import Settings
 from cqfriends.web.deps import SettingsDep
 from cqfriends.web.routes.feeds import ReaderDep
+from cqfriends.web.security import session_user
 
 router = APIRouter(tags=["signage"], dependencies=[ReaderDep])
+
+
+def signage_locale(request: Request, settings: Settings) -> str:
+    """``?lang=``, else a logged-in viewer's language, else ``export.language``."""
+    chosen = normalize_locale(request.query_params.get("lang"))
+    user = session_user(request) if chosen is None else None
+    return chosen or (user.locale if user and user.locale else settings.export.language)
 
 
 @router.get("/signage", response_class=HTMLResponse)
 def signage(request: Request, settings: SettingsDep) -> HTMLResponse:
     """Full-screen page cycling the featured works; reloads the playlist between cycles."""
-    playlist = build_playlist(engine=request.app.state.engine, settings=settings)
-    url = "/signage/playlist.json"
+    locale = signage_locale(request, settings)
+    playlist = build_playlist(engine=request.app.state.engine, settings=settings, locale=locale)
+    params = {}
     if token := request.query_params.get("token"):
-        url += "?" + urlencode({"token": token})
-    return HTMLResponse(render_signage(playlist, playlist_url=url),
+        params["token"] = token
+    params["lang"] = locale
+    url = "/signage/playlist.json?" + urlencode(params)
+    return HTMLResponse(render_signage(playlist, playlist_url=url, locale=locale,
+                                       assets="/assets/"),
                         headers={"Cache-Control": "no-store"})
 
 
 @router.get("/signage/playlist.json")
 def playlist(request: Request, settings: SettingsDep) -> JSONResponse:
-    return JSONResponse(build_playlist(engine=request.app.state.engine, settings=settings),
-                        headers={"Cache-Control": "no-store"})
+    locale = signage_locale(request, settings)
+    return JSONResponse(build_playlist(engine=request.app.state.engine, settings=settings,
+                                       locale=locale), headers={"Cache-Control": "no-store"})

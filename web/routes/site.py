@@ -30,9 +30,13 @@ def site_file(path: str, request: Request, settings: SettingsDep) -> Response:
     root = Path(os.path.realpath(settings.export.site_dir))
     if not root.is_dir():
         raise NotFound("the theme page is not built yet: run `cqf export site DIR`")
-    target = Path(os.path.realpath(root / (path or "index.html")))
-    if target.is_dir():
-        target = target / "index.html"
-    if root not in target.parents or not target.is_file() or target.name.startswith("."):
-        raise NotFound(f"no such page on the theme site: /site/{path}")
+    try:
+        target = Path(os.path.realpath(root / (path or "index.html")))
+        if target.is_dir():
+            target = target / "index.html"
+        found = root in target.parents and target.is_file() and not target.name.startswith(".")
+    except (OSError, ValueError):  # a name too long for the file system, a NUL ...
+        found = False
+    if not found:
+        raise NotFound(f"no such page on the theme site: /site/{path[:200]}")
     return FileResponse(target)
