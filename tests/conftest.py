@@ -21,6 +21,7 @@ from sqlmodel import SQLModel
 import cqfriends.store.models  # noqa: F401
 from cqfriends.settings import Settings, load_settings
 from cqfriends.store.db import get_engine, migrate
+from tests.web.browser import browser, page  # noqa: F401  (one Chromium per session)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -19,7 +19,6 @@ import sqlalchemy as sa
 from cqfriends.store.db import describe_database_error, get_engine, safe_url
 from tests.conftest import ROOT
 from tests.processes import CQF, free_port
-from tests.web.browser import browser, page  # noqa: F401
 from tests.web.sessions import fast_passwords, make_client  # noqa: F401
 
 SAMPLES = ROOT / "collectors" / "samples"
@@ -171,7 +170,7 @@ def test_logging_in_while_the_database_is_down_shows_the_503_page(tmp_path, page
         page.goto(server + "/login")
         page.fill("input[name=username]", "li")
         page.fill("input[name=password]", "whatever-1")
-        page.click("button[type=submit]")
+        page.click("form[action=\"/login\"] button[type=submit]")
         page.wait_for_selector("h1:text('503')")
         assert page.get_by_text("The database is not available right now").is_visible()
         assert page.get_by_text("数据库暂时无法使用").is_visible()

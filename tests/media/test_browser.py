@@ -15,7 +15,7 @@ from cqfriends.web.app import create_app
 from tests.export.conftest import make_adder
 from tests.media import files
 from tests.media.conftest import media_settings, photo_post, video_post
-from tests.web.browser import browser, page, serve_in_thread  # noqa: F401
+from tests.web.browser import serve_in_thread, wait_until
 from tests.web.sessions import PASSWORD, fast_passwords  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -42,7 +42,7 @@ def log_in(tab, base: str, target: str) -> None:
     tab.goto(base + target)
     tab.fill("input[name=username]", "li")
     tab.fill("input[name=password]", PASSWORD)
-    tab.click("button[type=submit]")
+    tab.click("form[action=\"/login\"] button[type=submit]")
     tab.wait_for_url(re.compile(r"/moderation"))
 
 
@@ -57,8 +57,8 @@ def test_archived_photos_posters_and_videos_load(page, server):  # noqa: F811
         shown = page.evaluate("[document.images[0].naturalWidth, document.images[0].naturalHeight]")
         assert tuple(shown) == size, path
     page.goto(base + f"/media/{video}/original")
-    page.wait_for_function("document.querySelector('video') && "
-                           "document.querySelector('video').readyState >= 1", timeout=10000)
+    wait_until(page, "document.querySelector('video') && "
+               "document.querySelector('video').readyState >= 1", timeout=10)
     duration = page.evaluate("document.querySelector('video').duration")
     assert 1.5 < duration < 2.5
     assert page.errors == []

@@ -1,6 +1,7 @@
 """Browser-test plumbing: Debian's Chromium through Playwright, and the app on a thread.
 
-Import the fixtures into a test module (``from tests.web.browser import browser, page``).
+The ``browser`` (one per test session) and ``page`` fixtures are registered once, in
+tests/conftest.py: importing them into a module would start a second Playwright.
 Chromium is never downloaded: without /usr/bin/chromium the tests skip, and
 under CI=true that is a failure.  Remote media requests get a 1x1 PNG, so no
 test touches the network.

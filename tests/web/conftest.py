@@ -12,7 +12,6 @@ from cqfriends.store.db import session_scope
 from cqfriends.store.tokens import create_token
 from tests.conftest import make_settings
 from tests.export.conftest import make_adder
-from tests.web.browser import browser, page  # noqa: F401
 from tests.web.console_app import console, fresh  # noqa: F401
 from tests.web.sessions import make_client
 
