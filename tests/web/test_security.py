@@ -139,7 +139,7 @@ def test_cqf_serve_and_cqf_run_leave_proxies_to_the_app(settings, monkeypatch):
     """Both start uvicorn without its own X-Forwarded-For handling."""
     import uvicorn
 
-    from cqfriends import scheduler
+    from cqfriends import mainjob
     from cqfriends.web import cli
 
     seen = []
@@ -158,7 +158,7 @@ def test_cqf_serve_and_cqf_run_leave_proxies_to_the_app(settings, monkeypatch):
 
     monkeypatch.setattr(uvicorn, "Config", config)
     with pytest.raises(Stop):
-        scheduler.serve(settings, object(), host="127.0.0.1", port=8002)  # type: ignore[arg-type]
+        mainjob.serve(settings, object(), host="127.0.0.1", port=8002)  # type: ignore[arg-type]
     assert [kw["proxy_headers"] for kw in seen] == [False, False]
 
 
