@@ -49,13 +49,14 @@ def feed_command(format: Annotated[FeedFormat, typer.Option("--format")] = FeedF
                  config: ConfigOption = None) -> None:
     """Write every approved post to stdout as JSON, JSON Feed 1.1, Atom or CSV."""
     from cqfriends.export import feeds
+    from cqfriends.export.copies import public_rows
     from cqfriends.store.db import session_scope
     from cqfriends.store.exports import iter_approved
 
     settings = load(config)
     engine = open_database(settings)
     with session_scope(engine) as session:
-        rows = iter_approved(session=session)
+        rows = public_rows(session, iter_approved(session=session), settings.web.public_url)
         if format is FeedFormat.csv:
             for chunk in feeds.iter_csv(rows):
                 sys.stdout.write(chunk)

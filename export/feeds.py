@@ -1,8 +1,9 @@
 """Feeds of approved posts: JSON, JSON Feed 1.1, Atom (RFC 4287) and CSV.
 
-Each writer takes rows already filtered by ``store.exports`` (approved only)
-and emits text; participant text is escaped for its format and only http(s)
-URLs are written.
+Each writer takes ``Shown`` pairs: a row already filtered by ``store.exports``
+(approved only) and its media as ``export.copies.public_rows`` gives them (links
+to our copies; the platform's link as ``source_url``), and emits text.
+Participant text is escaped for its format; links are http(s) or our own paths.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from xml.sax.saxutils import quoteattr
 
 from markupsafe import escape
 
-from cqfriends.export.present import author_label, cut, public_post, safe_media, safe_url
+from cqfriends.export.present import author_label, cut, public_post, safe_url
 from cqfriends.settings import Settings
 from cqfriends.store.exports import ExportedPost
 from cqfriends.store.models import utcnow
@@ -27,11 +28,11 @@ from cqfriends.store.models import utcnow
 JSONFEED_VERSION = "https://jsonfeed.org/version/1.1"
 CSV_COLUMNS = ("key", "source", "url", "author_name", "author_handle", "author_url", "text",
                "lang", "section", "featured", "created_at", "changed_at", "likes", "comments",
-               "shares", "views", "media_urls")
+               "shares", "views", "media_urls", "media_source_urls")
+Shown = tuple[ExportedPost, list[dict[str, Any]]]  # a row and its media (our copies)
 # Characters XML 1.0 forbids; a participant's text may carry them.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_MIME = {"photo": "image/jpeg", "gif": "image/gif", "video": "video/mp4"}
 
 
 def _iso(value: datetime | None) -> str:
@@ -42,13 +43,13 @@ def _updated(row: ExportedPost) -> datetime:
     return row.changed_at or row.decided_at or row.created_at
 
 
-def write_json(rows: Iterable[ExportedPost]) -> str:
-    posts = [public_post(r) for r in rows]
+def write_json(rows: Iterable[Shown]) -> str:
+    posts = [public_post(r, media) for r, media in rows]
     return json.dumps({"count": len(posts), "posts": posts}, ensure_ascii=False)
 
 
-def write_jsonfeed(rows: Iterable[ExportedPost], settings: Settings, feed_url: str = "") -> str:
-    items = [_jsonfeed_item(r) for r in rows]
+def write_jsonfeed(rows: Iterable[Shown], settings: Settings, feed_url: str = "") -> str:
+    items = [_jsonfeed_item(r, media) for r, media in rows]
     feed: dict[str, Any] = {"version": JSONFEED_VERSION,
                             "title": f"{settings.campaign.name}: approved works",
                             "items": items}
@@ -57,8 +58,7 @@ def write_jsonfeed(rows: Iterable[ExportedPost], settings: Settings, feed_url: s
     return json.dumps(feed, ensure_ascii=False)
 
 
-def _jsonfeed_item(row: ExportedPost) -> dict[str, Any]:
-    media = safe_media(row.media)
+def _jsonfeed_item(row: ExportedPost, media: list[dict[str, Any]]) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": row.key, "content_text": row.text or "",
         "content_html": f"<p>{escape(row.text or '')}</p>",
@@ -73,10 +73,10 @@ def _jsonfeed_item(row: ExportedPost) -> dict[str, Any]:
         item["authors"][0]["url"] = author_url
     if lang := row.lang or row.platform_lang:
         item["language"] = lang
-    if image := next((m["preview_url"] or m["url"] for m in media if m["type"] == "photo"), ""):
+    if image := next((m["url"] if m["type"] == "photo" else m["preview_url"] for m in media
+                      if m["preview_url"]), ""):
         item["image"] = image
-    attachments = [{"url": m["url"], "mime_type": _MIME.get(m["type"], "application/octet-stream")}
-                   for m in media if m["url"]]
+    attachments = [{"url": m["url"], "mime_type": m["mime_type"]} for m in media if m["url"]]
     if attachments:
         item["attachments"] = attachments
     return item
@@ -86,9 +86,9 @@ def _x(text: str) -> str:
     return xml_escape(_NOT_XML.sub("", text))
 
 
-def write_atom(rows: Iterable[ExportedPost], settings: Settings, feed_url: str = "") -> str:
+def write_atom(rows: Iterable[Shown], settings: Settings, feed_url: str = "") -> str:
     rows = list(rows)
-    updated = max((_updated(r) for r in rows), default=None)
+    updated = max((_updated(r) for r, _ in rows), default=None)
     title = _x(f"{settings.campaign.name}: approved works")
     head = ['<?xml version="1.0" encoding="utf-8"?>',
             '<feed xmlns="http://www.w3.org/2005/Atom">',
@@ -97,10 +97,10 @@ def write_atom(rows: Iterable[ExportedPost], settings: Settings, feed_url: str =
             "<author><name>cqfriends</name></author>"]
     if safe_url(feed_url):
         head.append(f"<link rel=\"self\" href={quoteattr(feed_url)}/>")
-    return "\n".join(head + [_atom_entry(r) for r in rows] + ["</feed>", ""])
+    return "\n".join(head + [_atom_entry(r, media) for r, media in rows] + ["</feed>", ""])
 
 
-def _atom_entry(row: ExportedPost) -> str:
+def _atom_entry(row: ExportedPost, media: list[dict[str, Any]]) -> str:
     parts = [f"<entry><id>tag:cqfriends,2026:post/{_x(row.key)}</id>",
              f"<title type=\"text\">{_x(cut(row.text or '', 80) or row.key)}</title>",
              f"<published>{_iso(row.created_at)}</published>",
@@ -111,9 +111,9 @@ def _atom_entry(row: ExportedPost) -> str:
     parts.append("</author>")
     if url := safe_url(row.url):
         parts.append(f"<link rel=\"alternate\" href={quoteattr(url)}/>")
-    for m in safe_media(row.media):
+    for m in media:
         if m["url"]:
-            parts.append(f"<link rel=\"enclosure\" type=\"{_MIME.get(m['type'], 'image/jpeg')}\""
+            parts.append(f"<link rel=\"enclosure\" type={quoteattr(m['mime_type'])}"
                          f" href={quoteattr(m['url'])}/>")
     if row.section:
         parts.append(f"<category term={quoteattr(_NOT_XML.sub('', row.section))}/>")
@@ -128,7 +128,7 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def iter_csv(rows: Iterable[ExportedPost]) -> Iterator[str]:
+def iter_csv(rows: Iterable[Shown]) -> Iterator[str]:
     """The CSV export line by line (header first), for streaming."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -141,13 +141,15 @@ def iter_csv(rows: Iterable[ExportedPost]) -> Iterator[str]:
         return text
 
     yield flush(CSV_COLUMNS)
-    for row in rows:
-        data = public_post(row)
+    for row, media in rows:
+        data = public_post(row, media)
         data.update(data.pop("metrics"))
-        data["media_urls"] = " ".join(m["url"] or m["preview_url"] for m in data["media"])
+        data["media_urls"] = " ".join(m["url"] or m["preview_url"] for m in media if
+                                      m["url"] or m["preview_url"])
+        data["media_source_urls"] = " ".join(m["source_url"] for m in media if m["source_url"])
         yield flush(data.get(c, "") if c != "featured" else int(bool(data[c]))
                     for c in CSV_COLUMNS)
 
 
-def write_csv(rows: Iterable[ExportedPost]) -> str:
+def write_csv(rows: Iterable[Shown]) -> str:
     return "".join(iter_csv(rows))

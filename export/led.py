@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import json
+import math
 import os
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from cqfriends.export.present import PLATFORMS, cut, safe_media
+from cqfriends.export.copies import (
+    FOLDER,
+    Copier,
+    Link,
+    folder_path,
+    media_view,
+    playable,
+    with_copies,
+)
+from cqfriends.export.present import PLATFORMS, cut
 from cqfriends.export.templating import STATIC, font_files, render
 from cqfriends.i18n.translate import gettext
+from cqfriends.media.archived import ArchivedFile, ArchivedItem
+from cqfriends.media.storage import open_store
 from cqfriends.settings import Settings
 from cqfriends.store.db import session_scope
 from cqfriends.store.exports import ExportedPost, PostFilter, consented_authors, iter_approved
@@ -21,41 +35,56 @@ SIGNAGE = "index.html"
 ASSETS = ("signage.js", "signage.css")  # beside the page in assets/, with the fonts
 
 
-def led_item(row: ExportedPost, settings: Settings, locale: str = "en"
-             ) -> dict[str, Any] | None:
-    """One playlist entry, or None when the work has nothing showable."""
-    media = safe_media(row.media)
-    if not media:
+def led_item(row: ExportedPost, items: list[ArchivedItem], settings: Settings, link: Link,
+             locale: str = "en") -> dict[str, Any] | None:
+    """One playlist entry from our copy of the work's first item that has one, or None when
+    none has (not archived yet, failed, taken down): the screens never wait on a link."""
+    first = next((i for i in items if led_files(i)), None)
+    if first is None:
         return None
-    m = media[0]
+    view = media_view(first, link)
     led = settings.export.led
-    is_video = m["type"] == "video" and bool(m["url"])
-    seconds = led.seconds_per_item
-    if is_video and m.get("duration_ms"):
-        seconds = max(1, round(m["duration_ms"] / 1000))
+    seconds = led.seconds_per_item  # the shortest a work is shown, whatever it is
+    if view["video"] and view["poster"]:
+        kind, url, poster = "video", view["video"], view["poster"]
+        seconds = max(seconds, math.ceil((first.duration_ms or 0) / 1000))
+    elif view["src"] and first.type != "video":
+        kind, url, poster = "photo", view["src"], ""
+    else:
+        return None
     handle = f"@{row.author_handle}" if row.author_handle else row.author_name or "anonymous"
-    return {"key": row.key, "type": "video" if is_video else "photo",
-            "url": m["url"] or m["preview_url"],
-            "preview_url": m["preview_url"], "duration_s": seconds,
+    return {"key": row.key, "type": kind, "url": url, "poster": poster,
+            "width": view["width"], "height": view["height"], "duration_s": seconds,
             "caption": cut(row.text or "", led.caption_chars),
             "credit": f"{handle} · {gettext(locale, PLATFORMS.get(row.source, row.source))}"}
 
 
-def build_playlist(*, engine: Engine, settings: Settings, locale: str | None = None
-                   ) -> dict[str, Any]:
-    """Featured approved works (with recorded consent when the config requires it).
+def led_files(item: ArchivedItem) -> list[ArchivedFile]:
+    """What a screen needs of an item: a photo's display file, or a video and its poster."""
+    video = playable(item)
+    if item.type == "video":
+        return [video, item.poster] if video and item.poster else []
+    return [item.display] if item.display else []
 
-    Credits name the platform in ``locale`` (default: ``export.language``).
+
+def build_playlist(*, engine: Engine, settings: Settings, locale: str | None = None,
+                   link: Link = folder_path, copier: Copier | None = None) -> dict[str, Any]:
+    """Featured approved works with an archived copy (with recorded consent when the config
+    requires it).  ``link`` says where a file is (default: inside the LED folder, which
+    ``copier`` fills); credits name the platform in ``locale`` (default ``export.language``).
     """
     locale = locale or settings.export.language
     led = settings.export.led
     items = []
     with session_scope(engine) as session:
         consent = consented_authors(session=session) if led.require_consent else None
-        for row in iter_approved(session=session, filters=PostFilter(featured=True)):
+        rows = iter_approved(session=session, filters=PostFilter(featured=True))
+        for row, media in with_copies(session, rows):
             if consent is not None and (row.source, row.author_id) not in consent:
                 continue
-            if (item := led_item(row, settings, locale)) is not None:
+            shown = next(([i] for i in media if led_files(i)), [])
+            media = copier.keep(shown, led_files) if copier else shown
+            if (item := led_item(row, media, settings, link, locale)) is not None:
                 items.append(item)
     return {"campaign": settings.campaign.name, "width": led.width, "height": led.height,
             "seconds_per_item": led.seconds_per_item, "items": items}
@@ -74,7 +103,8 @@ def write_led(
     """Write playlist.json and the signage page; unchanged files are left alone."""
     out = Path(out_dir or settings.export.led_dir)
     out.mkdir(parents=True, exist_ok=True)
-    playlist = build_playlist(engine=engine, settings=settings)
+    copier = Copier(open_store(settings), partial(_put_file, out))
+    playlist = build_playlist(engine=engine, settings=settings, copier=copier)
     body = json.dumps(playlist, ensure_ascii=False, indent=1).encode("utf-8")
     page = render_signage(playlist, locale=settings.export.language).encode("utf-8")
     (out / "assets" / "fonts").mkdir(parents=True, exist_ok=True)
@@ -82,7 +112,39 @@ def write_led(
              *((f"assets/fonts/{n}", data) for n, data in font_files()),
              (PLAYLIST, body), (SIGNAGE, page)]
     written = [name for name, data in files if _replace_if_changed(out / name, data)]
-    return {"dir": str(out), "items": len(playlist["items"]), "written": written}
+    kept = {rel for rel, ok in copier.copied.items() if ok}
+    removed = _prune_media(out, kept)  # taken-down or unfeatured works' files leave now
+    return {"dir": str(out), "items": len(playlist["items"]), "written": written,
+            "media_files": len(kept), "media_removed": removed}
+
+
+def _put_file(out: Path, rel: str, key: str, chunks: Callable[[], Iterable[bytes]]) -> None:
+    """Copy one archived file into the folder (once: the same path holds the same bytes)."""
+    path = out / rel
+    if path.is_file():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as handle:
+            for chunk in chunks():
+                handle.write(chunk)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _prune_media(out: Path, kept: set[str]) -> int:
+    """Delete files under ``media/`` the playlist no longer names; how many."""
+    removed = 0
+    for path in sorted((out / FOLDER).rglob("*"), reverse=True):
+        rel = path.relative_to(out).as_posix()
+        if path.is_file() and rel not in kept:
+            path.unlink()
+            removed += 1
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+    return removed
 
 
 def _replace_if_changed(path: Path, data: bytes) -> bool:

@@ -46,14 +46,15 @@ def safe_media(media: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def public_post(row: ExportedPost) -> dict[str, Any]:
-    """The JSON shape of an exported post (``post_public_dict`` with safe URLs)."""
+def public_post(row: ExportedPost, media: list[dict[str, Any]]) -> dict[str, Any]:
+    """The JSON shape of an exported post (``post_public_dict`` with safe URLs); ``media``
+    as ``export.copies.feed_media`` gives it (our copies, with the platform's ``source_url``)."""
     data = post_public_dict(cast(PostRow, row))  # same attribute names
     for key in _INTERNAL:
         data.pop(key, None)
     data["url"] = safe_url(data["url"])
     data["author_url"] = safe_url(data["author_url"])
-    data["media"] = safe_media(row.media)
+    data["media"] = media
     data["changed_at"] = _iso(row.changed_at)
     return data
 
@@ -81,12 +82,12 @@ def author_label(row: ExportedPost) -> str:
     return row.author_name or "anonymous"
 
 
-def work_view(row: Any, tz: ZoneInfo) -> dict[str, Any]:
+def work_view(row: Any, tz: ZoneInfo, media: list[dict[str, Any]]) -> dict[str, Any]:
     """A work as templates show it (autoescaped there; URLs already safe here).
 
-    ``row`` is an ExportRow, a PostRow, or a light row with the same column names.
+    ``row`` is an ExportRow, a PostRow, or a light row with the same column names;
+    ``media`` its items as ``export.copies.media_view`` shows them (our copies).
     """
-    media = safe_media(row.media)
     local = row.created_at.astimezone(tz) if row.created_at else None
     return {
         "key": f"{row.source}:{row.source_id}", "path": work_path(slug_for(row)),
@@ -97,8 +98,7 @@ def work_view(row: Any, tz: ZoneInfo) -> dict[str, Any]:
         "platform": PLATFORMS.get(row.source, row.source), "lang": row.lang or row.platform_lang,
         "date": local.strftime("%Y-%m-%d") if local else "",
         "datetime": local.isoformat() if local else "", "media": media,
-        "cover": next((m.get("preview_url") or m["url"] for m in media
-                       if (m["type"] == "photo" and m["url"]) or m.get("preview_url")), ""),
+        "cover": next((m for m in media if m["src"]), None),
         "metrics": {"likes": row.likes, "comments": row.comments, "shares": row.shares,
                     "views": row.views},
     }

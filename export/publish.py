@@ -15,6 +15,7 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,21 +57,43 @@ class Publisher:
             return
         self._write(rel, data)
 
-    def _write(self, rel: str, data: bytes) -> None:
+    def copy(self, rel: str, identity: str, chunks: Callable[[], Iterable[bytes]]) -> None:
+        """Stream a file in by ``identity`` (an archive key: the same key, the same bytes),
+        so a file already published is linked, never read again."""
+        if rel in self.manifest:
+            return
+        digest = f"copy:{identity}"
+        self.manifest[rel] = digest
+        if self.current is not None and self.previous.get(rel) == digest:
+            self._unchanged.append(rel)
+            self.result.unchanged += 1
+            return
+        dest = self._dest(rel)
+        try:
+            with open(dest, "wb") as out:
+                for chunk in chunks():
+                    out.write(chunk)
+        except BaseException:
+            dest.unlink(missing_ok=True)
+            del self.manifest[rel]
+            raise
+        self.result.written += 1
+
+    def _dest(self, rel: str) -> Path:
         dest = self.build / rel
         if dest.parent not in self._made:
             dest.parent.mkdir(parents=True, exist_ok=True)
             self._made.add(dest.parent)
-        _write_file(str(dest), data)
+        return dest
+
+    def _write(self, rel: str, data: bytes) -> None:
+        _write_file(str(self._dest(rel)), data)
         self.result.written += 1
 
     def _link_unchanged(self) -> None:
         assert self.current is not None
         for rel in self._unchanged:
-            dest = self.build / rel
-            if dest.parent not in self._made:
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                self._made.add(dest.parent)
+            dest = self._dest(rel)
             try:
                 os.link(self.current / rel, dest)
             except OSError:  # links unsupported or the old file is gone: copy it
@@ -89,8 +112,17 @@ class Publisher:
         (self.build / MANIFEST).write_text(json.dumps(self.manifest, sort_keys=True))
         self._swap()
         result.published = True
+        self._forget_removed()
         self._prune()
         return result
+
+    def _forget_removed(self) -> None:
+        """Delete what the new build dropped from the build kept before it too: a taken-down
+        work's page and files leave at once, not one publish later."""
+        if self.current is None:
+            return
+        for rel in set(self.previous) - set(self.manifest):
+            (self.current / rel).unlink(missing_ok=True)
 
     def abort(self) -> None:
         shutil.rmtree(self.build, ignore_errors=True)

@@ -10,6 +10,7 @@ from typing import Any
 from markupsafe import Markup, escape
 from sqlalchemy.engine import Engine
 
+from cqfriends.export.copies import Copier, folder_path, media_view, with_copies
 from cqfriends.export.present import work_view
 from cqfriends.export.publish import Publisher, PublishResult
 from cqfriends.export.templating import (
@@ -19,6 +20,7 @@ from cqfriends.export.templating import (
     render,
     section_helpers,
 )
+from cqfriends.media.storage import open_store
 from cqfriends.settings import Settings
 from cqfriends.store.db import session_scope
 from cqfriends.store.exports import iter_approved_rows
@@ -32,11 +34,15 @@ def page_name(page: int) -> str:
     return "index.html" if page == 1 else f"page-{page}.html"
 
 
-def load_works(*, engine: Engine, settings: Settings) -> list[dict[str, Any]]:
-    """Every approved work as a view dict, newest first."""
+def load_works(*, engine: Engine, settings: Settings, copier: Copier | None = None
+               ) -> list[dict[str, Any]]:
+    """Every approved work as a view dict, newest first; ``copier`` puts the media files
+    the pages show into the build (works whose files it cannot copy get a placeholder)."""
     tz = settings.campaign.tz
+    keep = copier.keep if copier else (lambda items: items)
     with session_scope(engine) as session:
-        works = [work_view(row, tz) for row in iter_approved_rows(session=session)]
+        works = [work_view(row, tz, [media_view(i, folder_path) for i in keep(items)])
+                 for row, items in with_copies(session, iter_approved_rows(session=session))]
     works.sort(key=lambda w: (w["datetime"], w["key"]), reverse=True)
     return works
 
@@ -46,9 +52,10 @@ def build_site(
     on_progress: Callable[[int], None] | None = None,
 ) -> PublishResult:
     """Render the theme page into ``out_dir`` and publish it atomically."""
-    works = load_works(engine=engine, settings=settings)
     publisher = Publisher(Path(out_dir or settings.export.site_dir))
     try:
+        copier = Copier(open_store(settings), publisher.copy)
+        works = load_works(engine=engine, settings=settings, copier=copier)
         _render_all(publisher, works, settings, on_progress)
     except BaseException:
         publisher.abort()

@@ -61,7 +61,13 @@ def media_url(path: str, public_url: str | None = None) -> str:
 
 def archived_media(*, session: Session, post_keys: Iterable[str]) -> dict[str, list[ArchivedItem]]:
     """The archived files of each post ``source:source_id`` (unknown keys are left out)."""
-    posts = posts_by_key(session=session, keys=post_keys)
+    return archived_for_posts(session=session,
+                              posts=posts_by_key(session=session, keys=post_keys))
+
+
+def archived_for_posts(*, session: Session, posts: dict[str, tuple[int, str, list]]
+                       ) -> dict[str, list[ArchivedItem]]:
+    """Like ``archived_media``, for posts already read: key -> (id, status, media)."""
     rows = rows_for_posts(session=session, post_ids=[pid for pid, _, _ in posts.values()])
     result: dict[str, list[ArchivedItem]] = {}
     for key, (post_id, status, media) in posts.items():
@@ -115,14 +121,19 @@ def _empty(position: int, declared: str, state: str, reason: str | None,
 FILE_NAMES = ("original", "display", "thumb", "poster")
 
 
-def file_for(*, session: Session, sha256: str, name: str) -> ArchivedFile | None:
-    """The archived file ``name`` of the content ``sha256`` (None: not archived, or taken down)."""
+def file_for(*, session: Session, sha256: str, name: str, public: bool = False
+             ) -> ArchivedFile | None:
+    """The archived file ``name`` of the content ``sha256`` (None: not archived, or taken down).
+
+    ``public``: only files outputs show of approved works (derived files, and the original
+    only of a video), for the route partner sites read without a login.
+    """
     from cqfriends.store.media import served_file
 
     if name not in FILE_NAMES or not re.fullmatch(r"[0-9a-f]{64}", sha256):
         return None
-    row = served_file(session=session, sha256=sha256)
-    if row is None:
+    row = served_file(session=session, sha256=sha256, approved=public)
+    if row is None or (public and name == "original" and row.kind != "video"):
         return None
     if name == "original":
         return ArchivedFile(original_key(sha256), row.mime or "application/octet-stream",

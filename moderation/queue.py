@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from cqfriends.errors import NotFound
 from cqfriends.i18n.translate import N_
+from cqfriends.media.archived import ArchivedItem, archived_for_posts
 from cqfriends.settings import Settings
 from cqfriends.store.audit import post_history
 from cqfriends.store.authors import author_key, rules_of_authors
@@ -75,6 +76,7 @@ class QueueItem:
     cluster: list[PostRow] = field(default_factory=list)
     suspect_words: list[str] = field(default_factory=list)
     author_rule: str | None = None  # block | trust, set from the console
+    media: list[ArchivedItem] = field(default_factory=list)  # our copies, per post.media item
 
 
 @dataclass
@@ -203,13 +205,21 @@ def describe_items(session: Session, posts: list[PostRow], settings: Settings) -
     canonicals = {p.key: p.duplicate_of or p.key for p in posts}
     clusters = cluster_members(session=session, canonical_keys=list(canonicals.values()))
     words = settings.rules.suspect_words
+    media = archived_of(session, posts)
     items = []
     for post in posts:
         members = [m for m in clusters.get(canonicals[post.key], []) if m.id != post.id]
         items.append(QueueItem(post=post, history=history.get((post.source, post.author_id), {}),
                                cluster=members, suspect_words=suspect_words_of(post, words),
-                               author_rule=rules.get(keys[post.id])))
+                               author_rule=rules.get(keys[post.id]),
+                               media=media.get(post.key, [])))
     return items
+
+
+def archived_of(session: Session, posts: list[PostRow]) -> dict[str, list[ArchivedItem]]:
+    """Our copies of the posts' media (the console never shows a platform's link)."""
+    return archived_for_posts(session=session, posts={
+        p.key: (p.id or 0, p.status, p.media or []) for p in posts})
 
 
 def suspect_words_of(post: PostRow, configured: list[str]) -> list[str]:
@@ -221,10 +231,12 @@ def suspect_words_of(post: PostRow, configured: list[str]) -> list[str]:
     return sorted(words, key=len, reverse=True)
 
 
-def post_with_history(*, engine: Engine, key: str) -> tuple[PostRow, list[AuditEntry]]:
-    """The post ``key`` and every audit entry about it, oldest first."""
+def post_with_history(*, engine: Engine, key: str
+                      ) -> tuple[PostRow, list[AuditEntry], list[ArchivedItem]]:
+    """The post ``key``, every audit entry about it (oldest first) and its archived media."""
     with session_scope(engine) as session:
         post = get_post(session=session, key=key)
         if post is None:
             raise NotFound(f"no post {key}")
-        return post, post_history(session=session, post_id=post.id or 0)
+        return (post, post_history(session=session, post_id=post.id or 0),
+                archived_of(session, [post]).get(post.key, []))

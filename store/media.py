@@ -182,11 +182,13 @@ def posts_by_key(*, session: Session, keys: Iterable[str]) -> dict[str, tuple[in
     return found
 
 
-def served_file(*, session: Session, sha256: str) -> MediaItem | None:
-    """An archived row of ``sha256`` whose post was not taken down (for the /media route)."""
+def served_file(*, session: Session, sha256: str, approved: bool = False) -> MediaItem | None:
+    """An archived row of ``sha256`` whose post was not taken down (for the /media route);
+    ``approved``: only of an approved post (the public route partner sites read)."""
+    post_ok = col(PostRow.status) == "approved" if approved else col(PostRow.status) != "removed"
     stmt = (sa.select(MediaItem).join(PostRow, col(PostRow.id) == col(MediaItem.post_id))
             .where(col(MediaItem.sha256) == sha256, col(MediaItem.state) == "archived",
-                   col(PostRow.status) != "removed").order_by(col(MediaItem.id)).limit(1))
+                   post_ok).order_by(col(MediaItem.id)).limit(1))
     return session.execute(stmt).scalars().first()
 
 

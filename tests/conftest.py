@@ -98,4 +98,6 @@ def make_settings(tmp_path: Path, db_url: str, **overrides: object) -> Settings:
                                             "led_dir": str(tmp_path / "led")})
     douyin = base.sources.douyin.model_copy(update={"watch_folder": str(tmp_path / "inbox")})
     sources = base.sources.model_copy(update={"douyin": douyin})
-    return base.model_copy(update={"export": export, "sources": sources, **overrides})
+    media = base.media.model_copy(update={"dir": str(tmp_path / "media")})  # never the package's
+    return base.model_copy(update={"export": export, "sources": sources, "media": media,
+                                   **overrides})

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from cqfriends.i18n.translate import gettext, install, translate
+from cqfriends.moderation.media_reasons import media_reason
 from cqfriends.web.locale import request_locale
 from cqfriends.web.security import csrf_token, save_session
 
@@ -65,6 +66,7 @@ def localtime(context: Any, value: datetime | None, seconds: bool = False) -> st
 _env.filters["safe_url"] = safe_url
 _env.filters["highlight"] = highlight
 _env.filters["localtime"] = localtime
+_env.filters["media_reason"] = media_reason
 
 
 def tr(request: Request, text: str) -> str:

@@ -6,6 +6,8 @@ import typer
 from typer.testing import CliRunner
 
 from cqfriends.export.cli import register
+from tests.conftest import make_settings
+from tests.export.archived import archive_all
 from tests.export.conftest import nasty_post
 from tests.factories import make_post
 
@@ -64,11 +66,14 @@ def test_report_json_has_totals_by_day_and_by_source(cqf, add_posts):
     assert report["by_day"][0]["day"] == "2026-10-03" and report["by_source"][0]["posts"] == 2
 
 
-def test_site_led_and_draw_commands(cqf, add_posts, tmp_path):
+def test_site_led_and_draw_commands(cqf, add_posts, tmp_path, engine, db_url):
     add_posts(make_post(), featured=True)
+    archive_all(engine, make_settings(tmp_path, db_url))  # media.dir: beside the config
     assert "published" in cqf("export", "site", str(tmp_path / "www"))
     assert "nothing rewritten" in cqf("export", "site", str(tmp_path / "www"))
     assert "1 items" in cqf("export", "led", str(tmp_path / "led"))
+    assert len(list((tmp_path / "led" / "media").rglob("display.jpg"))) == 1
+    assert len(list((tmp_path / "www" / "media").rglob("thumb.webp"))) == 1
     out = cqf("draw", "--n", "1", "--seed", "public-seed", "--as", "manager1")
     assert "1 entries" in out and re.search(r"^1\. Friend \d+ \(@friend\d+\) · twitter:\d+$",
                                             out, re.M)

@@ -1,14 +1,17 @@
 import csv
 import io
 import json
+import re
 
 import feedparser
 import pytest
 
+from cqfriends.export.copies import public_rows
 from cqfriends.export.feeds import csv_cell, write_atom, write_csv, write_json, write_jsonfeed
 from cqfriends.export.present import safe_url
 from cqfriends.store.db import session_scope
 from cqfriends.store.exports import iter_approved
+from tests.export.archived import archive_all
 from tests.export.conftest import nasty_post, set_state
 from tests.factories import make_post
 
@@ -41,9 +44,11 @@ def test_csv_cells_never_become_formulas(value, expected):
 
 @pytest.fixture
 def rows(engine, add_posts, settings):
-    def load():
+    """The approved posts with their media, archived first (offline), as the writers take them."""
+    def load(public_url=None):
+        archive_all(engine, settings)
         with session_scope(engine) as session:
-            return list(iter_approved(session=session))
+            return list(public_rows(session, iter_approved(session=session), public_url))
     return load
 
 
@@ -67,8 +72,9 @@ def test_json_feed_has_the_required_fields_and_escapes_html(add_posts, rows, set
     assert item["id"] and item["content_text"].startswith("Hotpot night <script>")
     assert "<script>" not in item["content_html"] and "&lt;script&gt;" in item["content_html"]
     assert "javascript:" not in json.dumps(feed)
-    assert item["attachments"] == [{"url": "https://pbs.twimg.com/media/hotpot.jpg",
-                                    "mime_type": "image/jpeg"}]
+    (attachment,) = item["attachments"]  # the javascript: item was never fetched nor given
+    assert re.fullmatch(r"/media/public/[0-9a-f]{64}/display", attachment["url"])
+    assert attachment["mime_type"] == "image/jpeg" and item["image"] == attachment["url"]
     assert "url" not in item["authors"][0]  # the author's javascript: URL was dropped
 
 
@@ -95,3 +101,26 @@ def test_csv_has_a_header_and_one_row_per_post(add_posts, rows):
     assert len(table) == 2
     assert {r["text"] for r in table} >= {"'=1+1 cheap trick"}
     assert all("javascript" not in r["media_urls"] + r["author_url"] for r in table)
+
+
+def test_media_links_point_at_our_copies_under_public_url_and_keep_the_platform_link(
+        add_posts, rows, settings):
+    add_posts(make_post(text="Copies please"))
+    posts = json.loads(write_json(rows("https://friends.example.org/")))["posts"]
+    (media,) = posts[0]["media"]
+    assert media["url"].startswith("https://friends.example.org/media/public/")
+    assert media["url"].endswith("/display") and media["preview_url"].endswith("/thumb")
+    assert media["source_url"].startswith("https://pbs.twimg.com/")
+    assert media["state"] == "archived" and media["width"] and media["height"]
+    table = list(csv.DictReader(io.StringIO(write_csv(rows()))))
+    assert table[0]["media_urls"].startswith("/media/public/")  # unset: relative, never a Host
+    assert table[0]["media_source_urls"].startswith("https://pbs.twimg.com/")
+
+
+def test_a_work_not_archived_gives_no_media_link_only_its_source(engine, add_posts, settings):
+    add_posts(make_post(text="Not fetched yet"))
+    with session_scope(engine) as session:
+        pairs = list(public_rows(session, iter_approved(session=session), None))
+    (media,) = json.loads(write_json(pairs))["posts"][0]["media"]
+    assert media["url"] == media["preview_url"] == "" and media["state"] == "pending"
+    assert media["source_url"].startswith("https://")

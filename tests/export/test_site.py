@@ -1,4 +1,5 @@
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import pytest
 from cqfriends.export.publish import Publisher
 from cqfriends.export.site import build_site
 from tests.conftest import make_settings
+from tests.export.archived import archive_all
 from tests.export.conftest import nasty_post, set_state
 from tests.factories import make_post
 
@@ -40,12 +42,14 @@ def test_site_has_sections_featured_strip_and_work_pages(engine, add_posts, site
 def test_participant_text_is_escaped_and_only_http_urls_are_emitted(engine, add_posts,
                                                                        site_settings):
     add_posts(nasty_post(url="javascript:alert(4)"), featured=True)
+    archive_all(engine, site_settings)
     build_site(engine=engine, settings=site_settings)
     html = all_html(Path(site_settings.export.site_dir))
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "<img src=x" not in html and "&lt;img src=x onerror=window.__pwned=2&gt;" in html
     assert "javascript:" not in html
-    assert 'src="https://pbs.twimg.com/media/hotpot.jpg"' in html
+    assert "pbs.twimg.com" not in html  # our copy, never the platform's link
+    assert re.search(r'src="\.\./\.\./media/[0-9a-f]{2}/[0-9a-f]{64}/display\.jpg"', html)
     assert "View the original post" not in html  # its URL was javascript: -> no link
 
 

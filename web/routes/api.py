@@ -22,10 +22,11 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from cqfriends.errors import BadInput
+from cqfriends.export.copies import public_rows
 from cqfriends.export.present import public_post
 from cqfriends.store.db import session_scope
 from cqfriends.store.exports import PostFilter, current_change_seq, list_changes, page_approved
-from cqfriends.web.deps import SessionDep
+from cqfriends.web.deps import SessionDep, SettingsDep
 from cqfriends.web.params import parse_count, parse_time
 from cqfriends.web.routes.feeds import ReaderDep, etagged
 
@@ -91,12 +92,13 @@ def dump(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def build_page(engine: Any, filters: PostFilter, after: int, limit: int) -> Page:
+def build_page(engine: Any, filters: PostFilter, after: int, limit: int,
+               public_url: str | None) -> Page:
     with session_scope(engine) as session:
         rows = page_approved(session=session, filters=filters, after_id=after, limit=limit)
         next_cursor = f"p{rows[-1].id}" if len(rows) == limit else None
-        body = dump({"posts": [public_post(r) for r in rows], "next_cursor": next_cursor,
-                     "limit": limit})
+        posts = [public_post(r, media) for r, media in public_rows(session, rows, public_url)]
+        body = dump({"posts": posts, "next_cursor": next_cursor, "limit": limit})
     return body, next_cursor
 
 
@@ -123,7 +125,8 @@ async def list_posts(
     seq = cache.current_seq(engine)
     page = cache.get(key, seq)
     if page is None:
-        page = await run_in_threadpool(build_page, engine, filters, after, limit)
+        page = await run_in_threadpool(build_page, engine, filters, after, limit,
+                                       request.app.state.settings.web.public_url)
         cache.put(key, seq, page)
     body, next_cursor = page
     response = etagged(request, body, "application/json")
@@ -135,7 +138,7 @@ async def list_posts(
 
 @router.get("/changes")
 def changes(
-    request: Request, session: SessionDep,
+    request: Request, session: SessionDep, settings: SettingsDep,
     since: Annotated[str, Query(description="next_since of the previous call (a number), "
                                             "or an ISO 8601 time for a first sync")] = "0",
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
@@ -146,9 +149,11 @@ def changes(
     else:
         after, when = 0, parse_since(since)
     rows = list_changes(session=session, after_seq=after, since=when, limit=limit)
-    items = [{"seq": r.change_seq, "op": "upsert", "key": r.key, "post": public_post(r)}
-             if r.status == "approved" else {"seq": r.change_seq, "op": "delete", "key": r.key}
-             for r in rows]
+    media = dict((r.key, m) for r, m in public_rows(
+        session, [r for r in rows if r.status == "approved"], settings.web.public_url))
+    items = [{"seq": r.change_seq, "op": "upsert", "key": r.key, "post": public_post(
+        r, media.get(r.key, []))} if r.status == "approved"
+        else {"seq": r.change_seq, "op": "delete", "key": r.key} for r in rows]
     last = rows[-1].change_seq if rows else max(after, current_change_seq(session=session))
     body = dump({"changes": items, "next_since": str(last), "has_more": len(rows) == limit})
     return etagged(request, body, "application/json")

@@ -19,6 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from cqfriends.export import feeds
+from cqfriends.export.copies import public_rows
 from cqfriends.store.db import session_scope
 from cqfriends.store.exports import iter_approved, latest_approved
 from cqfriends.store.tokens import check_token
@@ -106,7 +107,8 @@ LimitQuery = Annotated[int, Query(ge=1, le=1000, description="newest N approved 
 def jsonfeed(request: Request, settings: SettingsDep, session: SessionDep,
              limit: LimitQuery = 100) -> Response:
     """JSON Feed 1.1 of the newest approved works."""
-    rows = latest_approved(session=session, limit=limit)
+    rows = public_rows(session, latest_approved(session=session, limit=limit),
+                       settings.web.public_url)
     body = feeds.write_jsonfeed(rows, settings, feed_url=str(request.url.remove_query_params(
         "token")))
     return etagged(request, body.encode(), "application/feed+json")
@@ -116,19 +118,21 @@ def jsonfeed(request: Request, settings: SettingsDep, session: SessionDep,
 def atom(request: Request, settings: SettingsDep, session: SessionDep,
          limit: LimitQuery = 100) -> Response:
     """Atom (RFC 4287) feed of the newest approved works."""
-    rows = latest_approved(session=session, limit=limit)
+    rows = public_rows(session, latest_approved(session=session, limit=limit),
+                       settings.web.public_url)
     body = feeds.write_atom(rows, settings, feed_url=str(request.url))
     return etagged(request, body.encode(), "application/atom+xml")
 
 
 @router.get("/feeds/approved.csv", dependencies=[ReaderDep])
-def csv_download(request: Request) -> StreamingResponse:
+def csv_download(request: Request, settings: SettingsDep) -> StreamingResponse:
     """Every approved work as CSV (streamed; cells never start a formula)."""
     engine = request.app.state.engine
 
     def lines() -> Iterator[str]:
         with session_scope(engine) as session:
-            yield from feeds.iter_csv(iter_approved(session=session))
+            yield from feeds.iter_csv(public_rows(session, iter_approved(session=session),
+                                                  settings.web.public_url))
 
     return StreamingResponse(lines(), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": 'attachment; filename="approved.csv"'})

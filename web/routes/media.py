@@ -1,4 +1,5 @@
-"""/media/<sha256>/<name>: archived files, for logged-in staff only.
+"""/media/<sha256>/<name>: archived files, for logged-in staff; /media/public/...: the files
+outputs show of approved works, for partner sites and screens (no login).
 
 ``name`` is ``original``, ``display``, ``thumb`` or ``poster``.  The content
 type is the one the archive recorded when it validated or made the file, never
@@ -41,8 +42,20 @@ def media_store(request: Request) -> MediaStore:
 
 @router.get("/media/{sha256}/{name}", include_in_schema=False)
 def media_file(sha256: str, name: str, request: Request, user: CurrentUser) -> Response:
+    return send_file(request, sha256, name, public=False)
+
+
+@router.get("/media/public/{sha256}/{name}", include_in_schema=False)
+def public_media_file(sha256: str, name: str, request: Request) -> Response:
+    """What feeds, the API and /signage link to, for anyone: the display, thumbnail and
+    poster files of approved works (and a video work's video), never a photo's original
+    (its EXIF and GPS) nor anything of a work not approved or taken down."""
+    return send_file(request, sha256, name, public=True)
+
+
+def send_file(request: Request, sha256: str, name: str, *, public: bool) -> Response:
     with session_scope(request.app.state.engine) as session:
-        found = file_for(session=session, sha256=sha256, name=name)
+        found = file_for(session=session, sha256=sha256, name=name, public=public)
     store = media_store(request)
     size = store.size(found.key) if found else None
     if found is None or size is None:
@@ -53,6 +66,9 @@ def media_file(sha256: str, name: str, request: Request, user: CurrentUser) -> R
         return Response(status_code=416, headers={**HEADERS, "Content-Range": f"bytes */{size}"})
     start, end = span or (0, size - 1)
     headers = {**HEADERS, "Content-Length": str(end - start + 1)}
+    if public:  # an approval can be withdrawn: caches ask again within the hour
+        headers.update({"Cache-Control": "public, max-age=3600",
+                        "Cross-Origin-Resource-Policy": "cross-origin"})
     if span:
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
     return StreamingResponse(store.read(found.key, start, end), status_code=206 if span else 200,

@@ -74,9 +74,9 @@ def queue_page(request: Request, user: Viewer, settings: SettingsDep) -> Respons
 
 @router.get("/moderation/post/{key:path}")
 def post_page(request: Request, key: str, user: Viewer) -> Response:
-    post, history = post_with_history(engine=request.app.state.engine, key=key[:300])
+    post, history, media = post_with_history(engine=request.app.state.engine, key=key[:300])
     return render(request, "moderation/post.html", {
-        "post": post, "history": history, "explain": FLAG_EXPLANATIONS,
+        "post": post, "history": history, "media": media, "explain": FLAG_EXPLANATIONS,
         "status_words": STATUS_WORDS, "sections": request.app.state.settings.campaign.sections,
         "reasons": request.app.state.settings.campaign.reject_reasons,
         "return_to": f"/moderation/post/{post.key}"})

@@ -1,12 +1,17 @@
-"""/signage: the LED signage page and its playlist, served live from the database."""
+"""/signage: the LED signage page and its playlist, served live from the database.
+
+Its media come from the app's public route (``/media/public/...``), never a platform.
+"""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from cqfriends.export.copies import public_link
 from cqfriends.export.led import build_playlist, render_signage
 from cqfriends.i18n.translate import normalize_locale
 from cqfriends.settings import Settings
@@ -28,7 +33,7 @@ def signage_locale(request: Request, settings: Settings) -> str:
 def signage(request: Request, settings: SettingsDep) -> HTMLResponse:
     """Full-screen page cycling the featured works; reloads the playlist between cycles."""
     locale = signage_locale(request, settings)
-    playlist = build_playlist(engine=request.app.state.engine, settings=settings, locale=locale)
+    playlist = live_playlist(request, settings, locale)
     params = {}
     if token := request.query_params.get("token"):
         params["token"] = token
@@ -42,5 +47,12 @@ def signage(request: Request, settings: SettingsDep) -> HTMLResponse:
 @router.get("/signage/playlist.json")
 def playlist(request: Request, settings: SettingsDep) -> JSONResponse:
     locale = signage_locale(request, settings)
-    return JSONResponse(build_playlist(engine=request.app.state.engine, settings=settings,
-                                       locale=locale), headers={"Cache-Control": "no-store"})
+    return JSONResponse(live_playlist(request, settings, locale),
+                        headers={"Cache-Control": "no-store"})
+
+
+def live_playlist(request: Request, settings: Settings, locale: str) -> dict[str, Any]:
+    """The playlist with our copies under the public media route (a screen holds a read
+    token, not a staff login; featured works are approved, so their files are public)."""
+    return build_playlist(engine=request.app.state.engine, settings=settings, locale=locale,
+                          link=public_link(None))
