@@ -46,6 +46,7 @@ class Exporter:
     def change_marker(self) -> tuple[Any, ...]:
         """Moves whenever a post changes in a way exports mirror (read before exporting)."""
         from cqfriends.store.maintenance import last_change_at
+        from cqfriends.store.media import archive_marker
 
         with session_scope(self.engine) as session:
             try:
@@ -53,4 +54,5 @@ class Exporter:
                 seq: Any = current_change_seq(session=session)
             except ImportError:
                 seq = None
-            return (last_change_at(session=session), seq)
+            # A copy archived after the approval shows at the next rebuild too.
+            return (last_change_at(session=session), seq, archive_marker(session=session))

@@ -241,6 +241,13 @@ def next_retry_at(*, session: Session) -> datetime | None:
     return session.execute(stmt).scalar()
 
 
+def archive_marker(*, session: Session) -> tuple[Any, ...]:
+    """Moves when a file is archived, fails or is removed: the exports' cue to copy it."""
+    stmt = sa.select(sa.func.max(col(MediaItem.fetched_at)), sa.func.count(),
+                     sa.func.sum(sa.case((col(MediaItem.state) == "archived", 1), else_=0)))
+    return tuple(session.execute(stmt).one())
+
+
 def posts_changed_marker(*, session: Session) -> tuple[Any, ...]:
     """Moves when posts arrive or change state: the media job's cue to plan again."""
     stmt = sa.select(sa.func.max(col(PostRow.updated_at)), sa.func.max(col(PostRow.changed_at)),

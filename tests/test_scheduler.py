@@ -308,7 +308,7 @@ def record_export(*, engine, settings, out_dir) -> None:
     EXPORTED.append(out_dir)
 
 
-def test_exports_are_regenerated_only_when_posts_changed(settings):
+def test_exports_are_regenerated_only_when_posts_or_their_archived_media_changed(settings):
     from cqfriends.jobs.exports import Exporter
     from cqfriends.store.db import session_scope
     from cqfriends.store.posts import upsert_posts
@@ -327,3 +327,11 @@ def test_exports_are_regenerated_only_when_posts_changed(settings):
         upsert_posts(session=session, posts=[make_post()])
     assert exporter.run_if_changed().startswith("exported")
     assert EXPORTED == [settings.export.site_dir] * 2
+    from cqfriends.store.models import PostRow
+    from tests.export.archived import archive_all
+
+    with session_scope(engine) as session:
+        session.execute(sa.update(PostRow).values(status="approved"))
+    exporter.run_if_changed()
+    assert archive_all(engine, settings).fetched  # a copy made after the approval
+    assert exporter.run_if_changed().startswith("exported")  # ... is exported too

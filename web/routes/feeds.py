@@ -20,6 +20,8 @@ from starlette.concurrency import run_in_threadpool
 
 from cqfriends.export import feeds
 from cqfriends.export.copies import public_rows
+from cqfriends.media.archived import media_url
+from cqfriends.settings import Settings
 from cqfriends.store.db import session_scope
 from cqfriends.store.exports import iter_approved, latest_approved
 from cqfriends.store.tokens import check_token
@@ -100,6 +102,15 @@ def etagged(request: Request, body: bytes, media_type: str) -> Response:
     return Response(content=body, media_type=media_type, headers=headers)
 
 
+def self_url(request: Request, settings: Settings) -> str:
+    """The feed's own URL under ``web.public_url``; '' (left out) when it is unset: the
+    request's Host header never decides what other sites are told."""
+    if not settings.web.public_url:
+        return ""
+    query = request.url.remove_query_params("token").query
+    return media_url(request.url.path, settings.web.public_url) + (f"?{query}" if query else "")
+
+
 LimitQuery = Annotated[int, Query(ge=1, le=1000, description="newest N approved works")]
 
 
@@ -109,8 +120,7 @@ def jsonfeed(request: Request, settings: SettingsDep, session: SessionDep,
     """JSON Feed 1.1 of the newest approved works."""
     rows = public_rows(session, latest_approved(session=session, limit=limit),
                        settings.web.public_url)
-    body = feeds.write_jsonfeed(rows, settings, feed_url=str(request.url.remove_query_params(
-        "token")))
+    body = feeds.write_jsonfeed(rows, settings, feed_url=self_url(request, settings))
     return etagged(request, body.encode(), "application/feed+json")
 
 
@@ -120,7 +130,7 @@ def atom(request: Request, settings: SettingsDep, session: SessionDep,
     """Atom (RFC 4287) feed of the newest approved works."""
     rows = public_rows(session, latest_approved(session=session, limit=limit),
                        settings.web.public_url)
-    body = feeds.write_atom(rows, settings, feed_url=str(request.url))
+    body = feeds.write_atom(rows, settings, feed_url=self_url(request, settings))
     return etagged(request, body.encode(), "application/atom+xml")
 
 
