@@ -1,8 +1,9 @@
 // The LED signage page: cycles the playlist's works full screen, from files beside it, so it
 // plays with the network unplugged.  Between cycles it takes a newer playlist from the server
 // when there is one.  Each work is shown for its full time (never less than
-// seconds_per_item): a file that fails to load leaves the calm holding card (the campaign's
-// name) for the rest of that time, is skipped after that, and is tried again next cycle.
+// seconds_per_item, counted from when it appears): a file that fails to load shows the calm
+// holding card (the campaign's name) for that time, is skipped after that, and is tried
+// again next cycle.
 (function () {
   "use strict";
   var playlist = JSON.parse(document.getElementById("initial-playlist").textContent);
@@ -54,17 +55,19 @@
     still.onerror = function () { bad[item.url] = true; };
     still.src = url;
   }
-  function element(item) {
+  function element(item, shown) {
     var el;
     if (item.type === "video") {
       el = document.createElement("video");
       el.muted = true; el.autoplay = true; el.playsInline = true; el.loop = true;
       if (isSafe(item.poster)) { el.poster = item.poster; }
+      el.onloadeddata = shown;
     } else {
       el = document.createElement("img");
       el.alt = item.caption;
+      el.onload = shown;
     }
-    el.onerror = function () { bad[item.url] = true; hold(); };  // the slot's time stays
+    el.onerror = function () { bad[item.url] = true; hold(); wait(slot(item)); };
     el.src = item.url;
     return el;
   }
@@ -77,16 +80,23 @@
       timer = setTimeout(function () { refresh(show); }, slot(null));
       return;
     }
-    var item = items[index++];
-    holding.hidden = true; info.hidden = false;
-    mediaBox.textContent = "";
-    mediaBox.appendChild(element(item));
-    mediaBox.setAttribute("data-key", item.key);
-    caption.textContent = item.caption;
-    credit.textContent = item.credit;
+    var item = items[index++], el;
+    // The work replaces what is on screen only once its file has loaded: one change a slot.
+    el = element(item, function () {
+      el.onload = el.onloadeddata = null;
+      holding.hidden = true; info.hidden = false;
+      mediaBox.textContent = "";
+      mediaBox.appendChild(el);
+      mediaBox.setAttribute("data-key", item.key);
+      caption.textContent = item.caption;
+      credit.textContent = item.credit;
+      wait(slot(item));  // counted from when it appeared: never less than its time
+      if (el.play) { var playing = el.play(); if (playing && playing.catch) { playing.catch(function () {}); } }
+    });
     preload(items[index] || items[0]);
-    timer = setTimeout(show, slot(item));
+    wait(slot(item));  // if the file neither loads nor fails, the next work comes anyway
   }
+  function wait(ms) { clearTimeout(timer); timer = setTimeout(show, ms); }
   window.addEventListener("resize", fit);
   fit();
   show();

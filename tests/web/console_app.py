@@ -25,6 +25,7 @@ from cqfriends.store.models import (
     AuditEntry,
     AuthorRule,
     DedupKey,
+    MediaItem,
     MetricSnapshot,
     PostRow,
     utcnow,
@@ -96,7 +97,7 @@ class Console:
     def reset(self) -> None:
         """No posts, decisions or rules left from an earlier test (accounts stay)."""
         with session_scope(self.engine, write=True) as session:
-            for table in (AuditEntry, AuthorRule, DedupKey, MetricSnapshot, PostRow):
+            for table in (AuditEntry, AuthorRule, DedupKey, MetricSnapshot, MediaItem, PostRow):
                 session.execute(sa.delete(table))
         forget_counts(self.engine)
 

@@ -10,6 +10,7 @@ from cqfriends.export.site import build_site
 from cqfriends.normalize.post import Media
 from cqfriends.web.app import create_app
 from tests.conftest import make_settings
+from tests.export.archived import archive_all
 from tests.export.conftest import make_adder, nasty_post
 from tests.factories import make_post
 from tests.web.browser import serve_in_thread, wait_until
@@ -38,6 +39,7 @@ def works(settings):
                   preview_url="https://p.douyin.com/cover.jpg", duration_ms=3000)
     add(make_post(source="douyin", text="Learn Chongqing dialect", media=[video]),
         section="short-video")
+    archive_all(get_engine(settings.database.url), settings)
     return get_engine(settings.database.url)
 
 

@@ -16,6 +16,7 @@ import pytest
 from cqfriends.export.led import write_led
 from cqfriends.export.site import build_site
 from cqfriends.normalize.post import Author, Media, Metrics
+from tests.export.archived import archive_all
 from tests.factories import make_post
 from tests.web.browser import wait_until
 
@@ -54,6 +55,7 @@ def works(fresh):
               status="approved", section="mobile", featured=True, decided_by="li")
     fresh.add(make_post(text="火锅之夜，九宫格太巴适了 #ChongqingFriends", author=li),
               make_post(text="Cable car over the Yangtze #ChongqingFriends"))
+    archive_all(fresh.engine, fresh.settings)  # the pages show our copies
     return fresh
 
 
