@@ -181,3 +181,34 @@ def test_led_page_shows_a_calm_holding_card_when_every_file_fails(page, archived
     gaps = [b["t"] - a["t"] for a, b in zip(flips, flips[1:], strict=False)]
     assert all(gap >= SECONDS * 1000 - 60 for gap in gaps), gaps
     assert {f["key"] for f in flips} <= {"holding"}
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-Hans"], ids=["en", "zh"])
+def test_screens_of_the_theme_page_and_led_in_both_languages(page, archived, locale):
+    settings, engine = archived
+    settings = settings.model_copy(update={"export": settings.export.model_copy(
+        update={"language": locale})})
+    build_site(engine=engine, settings=settings)
+    write_led(engine=engine, settings=settings)
+    with file_server(Path(settings.export.site_dir)) as base:
+        refused = offline(page, base)
+        page.goto(base + "/index.html")
+        show_every_image(page)
+        shoot(page, f"theme-media-{locale}")
+        page.locator(".card-link", has_text="Dialect lesson").first.click()
+        wait_until(page, "document.querySelector('video') !== null")
+        shoot(page, f"theme-video-{locale}")
+        assert refused == []
+    with file_server(Path(settings.export.led_dir)) as base:
+        offline(page, base)
+        page.goto(base + "/index.html")
+        wait_until(page, "document.querySelector('#media').dataset.key !== undefined && "
+                         + IMAGES_LOADED)
+        shoot(page, f"led-{locale}")
+    assert page.errors == []
+
+
+def shoot(page, name: str) -> None:
+    folder = Path(os.environ.get("CQF_SCREENSHOT_DIR") or "/tmp/cqf-screens")
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
