@@ -34,18 +34,6 @@ def safe_url(value: str | None) -> str:
     return value if _HTTP_URL.match(value) else ""
 
 
-def safe_media(media: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Media items with unsafe URLs blanked; an item left with no URL at all is dropped."""
-    out = []
-    for m in media or []:
-        url, preview = safe_url(m.get("url")), safe_url(m.get("preview_url"))
-        if not (url or preview):
-            continue
-        out.append({"type": m.get("type") or "photo", "url": url, "preview_url": preview,
-                    "duration_ms": m.get("duration_ms")})
-    return out
-
-
 def public_post(row: ExportedPost, media: list[dict[str, Any]]) -> dict[str, Any]:
     """The JSON shape of an exported post (``post_public_dict`` with safe URLs); ``media``
     as ``export.copies.feed_media`` gives it (our copies, with the platform's ``source_url``)."""

@@ -27,13 +27,14 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_FORM_BYTES = 1 << 20
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; font-src 'self'; "
-       "img-src 'self' https: http: data:; media-src 'self' https: http:; "
+       "img-src 'self' data:; media-src 'self'; "  # our archived copies only: no hot-links
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'none'")
 # FastAPI's /docs page runs Swagger UI from a CDN with an inline script.
 DOCS_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline' "
                        "https://cdn.jsdelivr.net").replace(
-    "style-src 'self'", "style-src 'self' https://cdn.jsdelivr.net")
+    "style-src 'self'", "style-src 'self' https://cdn.jsdelivr.net").replace(
+    "img-src 'self'", "img-src 'self' https://fastapi.tiangolo.com https://cdn.jsdelivr.net")
 HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-frame-options", b"DENY"),
            (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
            (b"cross-origin-opener-policy", b"same-origin")]
