@@ -26,6 +26,7 @@ from cqfriends.uploads.intake import take_upload
 from cqfriends.uploads.receive import receive_form
 from cqfriends.uploads.withdraw import read_receipt, withdraw
 from cqfriends.web.deps import SettingsDep
+from cqfriends.web.locale import request_locale
 from cqfriends.web.security import check_csrf, secret_key
 from cqfriends.web.templating import render, tr
 
@@ -41,7 +42,7 @@ def client_of(request: Request) -> str:
 def form_page(request: Request, settings: Settings, *, chosen: dict[str, Any] | None = None,
               error: str | None = None, status: int = 200) -> HTMLResponse:
     opts = settings.uploads
-    terms = opts.terms.zh if request.state.locale == "zh-Hans" else opts.terms.en
+    terms = opts.terms.zh if request_locale(request) == "zh-Hans" else opts.terms.en
     context = {
         "enabled": opts.enabled, "sections": settings.campaign.sections, "terms": terms,
         "chosen": {"section": request.query_params.get("section", ""), **(chosen or {})},
@@ -55,13 +56,11 @@ def form_page(request: Request, settings: Settings, *, chosen: dict[str, Any] | 
 
 @router.get("/upload", response_class=HTMLResponse)
 def upload_page(request: Request, settings: SettingsDep) -> HTMLResponse:
-    tr(request, "")  # fixes request.state.locale
     return form_page(request, settings)
 
 
 @router.post("/upload")
 async def upload(request: Request, settings: SettingsDep) -> Response:
-    tr(request, "")
     fields: dict[str, str] = {}
     file: Path | None = None
     try:
@@ -118,10 +117,9 @@ def _refused(request: Request, settings: Settings, fields: dict[str, str],
 @router.get("/upload/receipt/{code}", response_class=HTMLResponse)
 def receipt_page(code: str, request: Request, settings: SettingsDep) -> HTMLResponse:
     view = read_receipt(engine=request.app.state.engine, code=code[:64])
-    tr(request, "")
     sections = {s.id: s for s in settings.campaign.sections}
     section = sections.get(view.section or view.upload.section)
-    zh = request.state.locale == "zh-Hans"
+    zh = request_locale(request) == "zh-Hans"
     names = {"site": tr(request, "the theme page"), "led": tr(request, "the LED screens"),
              "feeds": tr(request, "partner sites' feeds")}
     channels = [names[c] for c in ("site", "led", "feeds") if getattr(view.upload,
