@@ -52,8 +52,10 @@ def build_playlist(*, engine: Engine, settings: Settings, locale: str | None = N
     items = []
     with session_scope(engine) as session:
         consent = consented_authors(session=session) if led.require_consent else None
-        for row in iter_approved(session=session, filters=PostFilter(featured=True)):
-            if consent is not None and (row.source, row.author_id) not in consent:
+        led_only = PostFilter(featured=True, channel="led")  # uploads: with consent_led
+        for row in iter_approved(session=session, filters=led_only):
+            if consent is not None and row.source != "upload" and \
+                    (row.source, row.author_id) not in consent:
                 continue
             if (item := led_item(row, settings, locale)) is not None:
                 items.append(item)
