@@ -95,6 +95,17 @@ def contacts_of_posts(*, session: Session, post_ids: Iterable[int]) -> dict[int,
     return {row.post_id: row for row in session.execute(stmt).scalars() if row.post_id}
 
 
+def contacts_of_participants(*, session: Session, participants: Iterable[str]) -> dict[str, str]:
+    """The latest contact e-mail each participant gave (withdrawn or expired ones are gone)."""
+    wanted = sorted(set(participants))
+    if not wanted:
+        return {}
+    stmt = (sa.select(col(UploadRow.participant), col(UploadRow.email))
+            .where(col(UploadRow.participant).in_(wanted), col(UploadRow.email).is_not(None))
+            .order_by(col(UploadRow.id)))
+    return {participant: email for participant, email in session.execute(stmt)}
+
+
 def index_picture_twins(*, session: Session, phash: str, key: str) -> int:
     """Index archived posts showing the same picture under the dedup key ``key``.
 
