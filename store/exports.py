@@ -166,6 +166,6 @@ def approved_authors(
 
 def latest_approved(*, session: Session, limit: int = 100) -> list[ExportRow]:
     """The ``limit`` most recently approved or edited posts, newest first."""
-    stmt = (_rows().where(col(PostRow.status) == EXPORTED_STATUS)
+    stmt = (_rows().where(col(PostRow.status) == EXPORTED_STATUS, refused_by_consent("feeds"))
             .order_by(col(PostRow.changed_at).desc(), col(PostRow.id).desc()).limit(limit))
     return _fetch(session, stmt)
