@@ -66,7 +66,7 @@ def parse_metadata(header: str) -> dict[str, str]:
         key, _, value = pair.partition(" ")
         try:
             found[key[:64]] = base64.b64decode(value, validate=True).decode("utf-8")[:500]
-        except (binascii.Error, UnicodeDecodeError) as e:
+        except (binascii.Error, ValueError) as e:  # ValueError: non-ASCII text
             raise UploadRefused(msg("the upload's metadata is not valid")) from e
     return found
 
