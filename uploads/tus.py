@@ -31,7 +31,6 @@ EXTENSIONS = "creation,termination"
 EXPIRES = 24 * 3600
 ID = re.compile(r"^[A-Za-z0-9_-]{43}$")
 MAX_METADATA = 4096
-ACTIVE_PER_CLIENT = 5
 
 
 class Conflict(UploadRefused):
@@ -71,14 +70,16 @@ def parse_metadata(header: str) -> dict[str, str]:
     return found
 
 
-def create(spool: Path, *, length: int, max_bytes: int, metadata: str, client: str) -> Transfer:
+def create(spool: Path, *, length: int, max_bytes: int, metadata: str, client: str,
+           max_active: int) -> Transfer:
+    """A new transfer; at most ``max_active`` unfinished ones per client address."""
     if length < 1:
         raise UploadRefused(msg("Upload-Length must be a positive number"))
     if length > max_bytes:
         raise TooLarge(msg("the file is larger than %(mb)s MB", mb=f"{max_bytes / 1e6:g}"))
     where = folder(spool)
     sweep(where)
-    if sum(1 for state in _states(where) if state.get("client") == client) >= ACTIVE_PER_CLIENT:
+    if sum(1 for state in _states(where) if state.get("client") == client) >= max_active:
         raise TooMany(msg("finish or cancel your other uploads first"), retry_after=600)
     transfer_id = secrets.token_urlsafe(32)
     state = {"length": length, "metadata": parse_metadata(metadata), "client": client,

@@ -63,7 +63,8 @@ def tus_create(request: Request, settings: SettingsDep) -> Response:
         transfer = tus.create(
             Path(settings.uploads.spool_dir), length=int(length) if length.isdigit() else 0,
             max_bytes=int(settings.uploads.max_video_mb * 1e6),
-            metadata=request.headers.get("upload-metadata", ""), client=client)
+            metadata=request.headers.get("upload-metadata", ""), client=client,
+            max_active=settings.uploads.per_address_per_hour)
     except UploadRefused as e:
         return _refused(request, e)
     return Response(status_code=201, headers=_headers(
