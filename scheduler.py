@@ -103,6 +103,13 @@ def build_jobs(settings: Settings, engine: Engine, stop: threading.Event | None 
                             f"(media.fetch: {settings.media.fetch})",
                             IntervalTrigger(seconds=INTERVAL_SECONDS, timezone=tz),
                             media.run_if_due, soon + FIRST_RUN_DELAY))
+    if settings.uploads.enabled or settings.campaign.ends:
+        from cqfriends.jobs.uploads import tidy_uploads
+
+        jobs.append(JobSpec("uploads", "delete uploads' contact data past uploads.retention_days "
+                            "after campaign.ends; expire unfinished transfers (daily)",
+                            CronTrigger(hour=4, minute=40, timezone=tz),
+                            lambda: tidy_uploads(engine=engine, settings=settings)))
     jobs.append(JobSpec("maintenance", "expire claims, vacuum/analyze (daily)",
                         CronTrigger(hour=4, minute=30, timezone=tz),
                         lambda: run_maintenance(engine)))

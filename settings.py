@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from datetime import date
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -47,6 +48,9 @@ class Campaign(Strict):
     reject_reasons: list[str] = ["off-topic", "low-quality", "inappropriate", "spam", "copyright"]
     # The campaign's own accounts ("source:author_id" or "source:@handle"): never draw winners.
     own_accounts: list[str] = []
+    # The last day of the campaign (in its time zone): uploads' contact data is deleted
+    # uploads.retention_days after it.  None: never by date (only on withdrawal).
+    ends: date | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -242,6 +246,30 @@ class MediaArchive(Strict):
         return value or None
 
 
+class UploadTerms(Strict):
+    en: str = ("I made this work and may share it. The organisers may show it on the "
+               "campaign's theme page and, if I tick those boxes, on outdoor LED screens and "
+               "in feeds to partner sites, with the name I give. I can withdraw it at any time "
+               "with my receipt code.")
+    zh: str = ("本人是该作品的作者并有权分享。主办方可在活动专题页展示该作品，并在本人勾选时在"
+               "户外LED屏幕及合作网站的信息流中展示，署本人提供的名字。本人可随时凭回执码撤回作品。")
+
+
+class Uploads(Strict):
+    """Participants' uploads on the campaign page (uploads/)."""
+
+    enabled: bool = True
+    max_video_mb: float = Field(500, gt=0)  # resumable (tus) uploads of videos
+    max_plain_mb: float = Field(50, gt=0)  # the plain form (without JavaScript)
+    terms: UploadTerms = UploadTerms()
+    per_address_per_hour: int = Field(10, ge=1)
+    per_hour: int = Field(500, ge=1)  # all addresses together
+    proof_of_work: bool = True
+    clamd_socket: str | None = None  # e.g. /var/run/clamav/clamd.ctl; None: no virus scan
+    retention_days: int = Field(90, ge=0)  # contact data kept this long after campaign.ends
+    spool_dir: str = "upload-spool"  # files being received (beside the config file)
+
+
 class Scheduler(Strict):
     checks_after_collect: bool = True
     metrics_max_age_days: int = Field(7, ge=1)
@@ -262,6 +290,7 @@ class Settings(Strict):
     web: Web = Web()
     export: Export = Export()
     media: MediaArchive = MediaArchive()
+    uploads: Uploads = Uploads()
     scheduler: Scheduler = Scheduler()
     config_path: str = ""
 
@@ -347,5 +376,8 @@ def _relative_to(settings: Settings, base: Path) -> Settings:
         "site_dir": str((base / settings.export.site_dir).resolve()),
         "led_dir": str((base / settings.export.led_dir).resolve())})
     media = settings.media.model_copy(update={"dir": str((base / settings.media.dir).resolve())})
+    uploads = settings.uploads.model_copy(
+        update={"spool_dir": str((base / settings.uploads.spool_dir).resolve())})
     return settings.model_copy(update={
-        "database": Database(url=url), "sources": sources, "export": export, "media": media})
+        "database": Database(url=url), "sources": sources, "export": export, "media": media,
+        "uploads": uploads})

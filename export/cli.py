@@ -119,10 +119,13 @@ def draw_command(
 ) -> None:
     """Draw souvenir winners among distinct authors of approved works (reproducible)."""
     from cqfriends.export.draw import run_draw
+    from cqfriends.uploads.contact import winner_contacts
 
     settings = load(config)
-    result = run_draw(engine=open_database(settings), settings=settings, n=n, seed=seed,
-                      section=section, actor=actor)
+    engine = open_database(settings)
+    result = run_draw(engine=engine, settings=settings, n=n, seed=seed, section=section,
+                      actor=actor)
+    contacts = winner_contacts(engine=engine, entries=[w["entry"] for w in result["winners"]])
     console.print(f"{result['entries']} entries (sha256 {result['entries_sha256']}), "
                   f"seed {term(repr(seed))}: {len(result['winners'])} winners", highlight=False)
     for rank, w in enumerate(result["winners"], 1):
@@ -130,6 +133,8 @@ def draw_command(
         name = w["name"] or (f"@{w['handle']}" if w["handle"] else "?")
         console.print(f"{rank}. {term(name)}{term(handle)} · {term(w['entry'])}",
                       highlight=False)
+        if reach := contacts.get(w["entry"]):  # the operator's terminal only: never audited
+            console.print(f"   {term(reach)}", highlight=False)
     if len(result["winners"]) < n:
         err_console.print(f"only {len(result['winners'])} eligible authors for {n} prizes")
 

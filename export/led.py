@@ -78,9 +78,11 @@ def build_playlist(*, engine: Engine, settings: Settings, locale: str | None = N
     items = []
     with session_scope(engine) as session:
         consent = consented_authors(session=session) if led.require_consent else None
-        rows = iter_approved(session=session, filters=PostFilter(featured=True))
+        led_only = PostFilter(featured=True, channel="led")  # uploads: with consent_led
+        rows = iter_approved(session=session, filters=led_only)
         for row, media in with_copies(session, rows):
-            if consent is not None and (row.source, row.author_id) not in consent:
+            if consent is not None and row.source != "upload" and \
+                    (row.source, row.author_id) not in consent:
                 continue
             shown = next(([i] for i in media if led_files(i)), [])
             media = copier.keep(shown, led_files) if copier else shown

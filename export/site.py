@@ -71,6 +71,8 @@ def _render_all(publisher: Publisher, works: list[dict[str, Any]], settings: Set
     sections = settings.campaign.sections
     common = {"campaign": settings.campaign.name, "sections": sections,
               "tag_line": " ".join("#" + t for t in settings.campaign.hashtags),
+              "upload_url": f"{settings.web.public_url or ''}/upload"
+              if settings.uploads.enabled else "",
               **section_helpers(settings.export.language)}
     by_section: dict[str, list[dict[str, Any]]] = {s.id: [] for s in sections}
     for w in works:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-SOURCES = ("twitter", "facebook", "instagram", "douyin", "tiktok")
+SOURCES = ("twitter", "facebook", "instagram", "douyin", "tiktok", "upload")
 MediaType = Literal["photo", "video", "gif"]
 
 
@@ -24,10 +24,14 @@ class Media:
     url: str = ""
     preview_url: str = ""
     duration_ms: int | None = None
+    phash: str | None = None  # a participant's upload: its picture's perceptual hash (dedup)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": self.type, "url": self.url, "preview_url": self.preview_url,
-                "duration_ms": self.duration_ms}
+        found: dict[str, Any] = {"type": self.type, "url": self.url,
+                                 "preview_url": self.preview_url, "duration_ms": self.duration_ms}
+        if self.phash:
+            found["phash"] = self.phash
+        return found
 
 
 @dataclass(frozen=True, slots=True)

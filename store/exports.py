@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from cqfriends.store.models import AuthorConsent, PostRow
+from cqfriends.store.uploads import refused_by_consent
 
 EXPORTED_STATUS = "approved"
 
@@ -28,9 +29,12 @@ class PostFilter:
     featured: bool | None = None
     lang: str | None = None
     since: datetime | None = None  # changed (approved, edited) at or after
+    # The output: uploads appear only where their participant agreed (feeds: every API
+    # and feed reader; led: the LED playlist).
+    channel: str = "feeds"
 
     def apply(self, stmt):  # type: ignore[no-untyped-def]
-        stmt = stmt.where(col(PostRow.status) == EXPORTED_STATUS)
+        stmt = stmt.where(col(PostRow.status) == EXPORTED_STATUS, refused_by_consent(self.channel))
         if self.section:
             stmt = stmt.where(col(PostRow.section) == self.section)
         if self.source:
@@ -123,7 +127,7 @@ def list_changes(
     mirrors must delete.
     """
     stmt = _rows().where(col(PostRow.change_seq).is_not(None),
-                         col(PostRow.change_seq) > after_seq)
+                         col(PostRow.change_seq) > after_seq, refused_by_consent("feeds"))
     if since is not None:
         stmt = stmt.where(col(PostRow.changed_at) >= since)
     stmt = stmt.order_by(col(PostRow.change_seq)).limit(limit)
@@ -162,6 +166,6 @@ def approved_authors(
 
 def latest_approved(*, session: Session, limit: int = 100) -> list[ExportRow]:
     """The ``limit`` most recently approved or edited posts, newest first."""
-    stmt = (_rows().where(col(PostRow.status) == EXPORTED_STATUS)
+    stmt = (_rows().where(col(PostRow.status) == EXPORTED_STATUS, refused_by_consent("feeds"))
             .order_by(col(PostRow.changed_at).desc(), col(PostRow.id).desc()).limit(limit))
     return _fetch(session, stmt)

@@ -357,3 +357,37 @@ class MediaItem(SQLModel, table=True):
     reason: str | None = None  # why it failed (or is waiting for a retry)
     derived: dict[str, Any] = _json(dict)  # name -> {key, type, width, height, bytes}
     phash: str | None = Field(default=None, max_length=16)  # imagehash.phash, hex
+
+
+class UploadRow(SQLModel, table=True):
+    """A participant's upload on the campaign page (uploads/): its post, consent, contact.
+
+    ``email`` and ``client`` are personal data: shown to admins only, never exported,
+    and set to NULL on withdrawal and ``uploads.retention_days`` after the campaign.
+    The receipt code is never stored, only its SHA-256 (``receipt_hash``).
+    """
+
+    __tablename__ = "upload"
+    __table_args__ = (sa.Index("ix_upload_client_created", "client", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int | None = Field(default=None, foreign_key="post.id", index=True,
+                                ondelete="CASCADE")
+    receipt_hash: str = Field(max_length=64, unique=True)
+    participant: str = Field(max_length=32, index=True)  # the post's author id (no e-mail in it)
+    section: str = Field(max_length=64)
+    title: str = ""
+    description: str = ""
+    credit_name: str = ""
+    country: str = ""
+    email: str | None = None
+    client: str | None = Field(default=None, max_length=64)
+    consent_site: bool = True
+    consent_led: bool = False
+    consent_feeds: bool = False
+    terms_version: str = Field(max_length=16)
+    created_at: datetime = _ts(nullable=False, index=True)
+    withdrawn_at: datetime | None = _ts()
+    contact_deleted_at: datetime | None = _ts()
+    file_sha256: str = Field(default="", max_length=64)
+    kind: str = Field(default="", max_length=8)  # photo | video

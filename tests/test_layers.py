@@ -1,6 +1,7 @@
 """The house: every import says ``cqfriends.``, and data flows one way between the rooms.
 
-collectors -> normalize -> store <- media <- moderation / export <- jobs <- web / scheduler
+collectors -> normalize -> store <- media <- moderation / export <- uploads <- jobs <- web /
+scheduler
 <- mainjob <- cli.
 A room may import the rooms below it, never one above; each room's ``cli.py`` is
 part of the shell and may import anything.
@@ -14,8 +15,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ROOMS = ("i18n", "collectors", "normalize", "store", "media", "moderation", "export", "jobs",
-         "web")
+ROOMS = ("i18n", "collectors", "normalize", "store", "media", "moderation", "export",
+         "uploads", "jobs", "web")
 MODULES = ("cli", "settings", "scheduler", "mainjob", "errors")
 BASE = {"errors", "settings"}
 # What each room (or root module) may import from cqfriends besides itself.
@@ -29,8 +30,13 @@ ALLOWED = {
     "media": BASE | {"normalize", "store", "i18n"},
     "moderation": BASE | {"normalize", "store", "media", "i18n"},
     "export": BASE | {"normalize", "store", "media", "i18n"},
-    "jobs": BASE | {"collectors", "normalize", "store", "media", "moderation", "export", "i18n"},
-    "web": BASE | {"normalize", "store", "media", "moderation", "export", "jobs", "i18n"},
+    # Participants' uploads: into the archive (media) and through the checks and the
+    # takedown path (moderation), like any collected post.
+    "uploads": BASE | {"normalize", "store", "media", "moderation", "i18n"},
+    "jobs": BASE | {"collectors", "normalize", "store", "media", "moderation", "export",
+                    "uploads", "i18n"},
+    "web": BASE | {"normalize", "store", "media", "moderation", "export", "uploads", "jobs",
+                   "i18n"},
     "scheduler": BASE | {"store", "jobs", "i18n"},
     "mainjob": BASE | {"store", "jobs", "web", "scheduler", "i18n"},
 }

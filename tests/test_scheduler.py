@@ -48,7 +48,7 @@ def with_sources(settings: Settings, *, twitter: bool, facebook: bool, douyin: b
 def test_jobs_follow_the_enabled_sources(settings, twitter, facebook, douyin, expected):
     configured = with_sources(settings, twitter=twitter, facebook=facebook, douyin=douyin)
     ids = [j.id for j in build_jobs(configured, get_engine(settings.database.url))]
-    assert [i for i in ids if i not in ("export", "media")] == expected
+    assert [i for i in ids if i not in ("export", "media", "uploads")] == expected
 
 
 def test_intervals_jitter_and_time_zone_come_from_the_config(settings):

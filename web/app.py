@@ -30,7 +30,7 @@ from cqfriends.web.middleware import (
 
 log = logging.getLogger(__name__)
 ROUTE_MODULES = ("health", "auth", "moderation", "decide", "authors", "api", "feeds",
-                 "reports", "signage", "site", "admin", "tokens", "media")
+                 "reports", "signage", "site", "admin", "tokens", "media", "upload", "tus")
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -104,17 +104,25 @@ def _shingles(compact: str) -> Iterable[bytes]:
 
 def media_keys(*, source: str, source_id: str, text: str, media: Iterable[dict[str, Any]]
                ) -> list[str]:
-    """Exact keys for the same photo or video: media URL (no query) and Douyin video ids."""
+    """Exact keys for the same photo or video: media URL (no query), Douyin video ids, and
+    an upload's perceptual hash (``uploads`` indexes archived social posts under it too)."""
     keys = set()
     for item in media:
         url = str(item.get("url") or "").split("?", 1)[0]
         if url.startswith(("http://", "https://")):
             keys.add("m:" + hashlib.sha1(url.encode("utf-8")).hexdigest()[:24])
+        if phash := item.get("phash"):
+            keys.add(picture_key(str(phash)))
     videos = {a or b for a, b in _DOUYIN_VIDEO.findall(" ".join(URL.findall(text or "")))}
     if source == "douyin":
         videos.add(source_id)
     keys.update(f"v:{v}" for v in videos if v)
     return sorted(keys)
+
+
+def picture_key(phash: str) -> str:
+    """The dedup key of a picture's perceptual hash (an 'm' key: identical media)."""
+    return "mp:" + phash[:16]
 
 
 def verify(new: Work, candidates: Iterable[tuple[Work, set[str]]], *, threshold: float,

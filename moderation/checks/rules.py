@@ -104,7 +104,7 @@ class Rules:
 
     def topic_flags(self, post: dict[str, Any], folded: str) -> list[Flag]:
         tags = {tag_key(t) for t in post.get("hashtags") or []} | set(hashtags_in(folded))
-        if tags & self.campaign_tags:
+        if tags & self.campaign_tags or post["source"] == "upload":  # sent on the campaign page
             return []
         if post["source"] in ("douyin", "tiktok") and self.topic_keys:  # "Douyin (TikTok)"
             compact = "".join(folded.split())

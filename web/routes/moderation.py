@@ -17,6 +17,7 @@ from cqfriends.moderation.decisions import STATUS_WORDS
 from cqfriends.moderation.queue import FLAG_EXPLANATIONS, VIEWS, post_with_history, queue_view
 from cqfriends.store.models import User
 from cqfriends.store.queue import QueueFilter
+from cqfriends.uploads.contact import contact_for_admin
 from cqfriends.web.deps import SettingsDep, require_role
 from cqfriends.web.params import parse_count, parse_day
 from cqfriends.web.templating import render
@@ -76,6 +77,7 @@ def queue_page(request: Request, user: Viewer, settings: SettingsDep) -> Respons
 def post_page(request: Request, key: str, user: Viewer) -> Response:
     post, history, media = post_with_history(engine=request.app.state.engine, key=key[:300])
     return render(request, "moderation/post.html", {
+        "upload": contact_for_admin(engine=request.app.state.engine, post=post, user=user),
         "post": post, "history": history, "media": media, "explain": FLAG_EXPLANATIONS,
         "status_words": STATUS_WORDS, "sections": request.app.state.settings.campaign.sections,
         "reasons": request.app.state.settings.campaign.reject_reasons,
