@@ -10,10 +10,12 @@ from sqlmodel import Session
 
 from cqfriends.moderation.checks import dedup, language
 from cqfriends.moderation.checks.clusters import DEDUP_CODES, Folder, Outcome, work_from_row
+from cqfriends.moderation.checks.people import People
 from cqfriends.moderation.checks.rules import Flag, Rules, flag
 from cqfriends.moderation.checks.text import dedup_text, is_retweet_text, language_text
 from cqfriends.settings import Settings
 from cqfriends.store import checks as store
+from cqfriends.store.identity import link_accounts
 from cqfriends.store.media import MEDIA_MISSING
 from cqfriends.store.models import utcnow
 
@@ -218,13 +220,18 @@ class Checker:
             by_key[key] = (row["id"], row["flags"])
             return by_key[key]
 
-        folder = Folder(lookup)
+        people = People.load(session, self.settings, [*works.values(), *(
+            m.work for _, matches in found for m in matches)])
+        folder = Folder(lookup, people.verdict)
         for work, matches in found:  # then decide in creation order
             outcome = folder.decide(work, matches)
             work.duplicate_of = outcome.duplicate_of
             outcomes[work.id] = outcome
             by_key[work.key] = (work.id, outcome.flags)
         store.add_keys(session=session, rows=inserts)
+        if people.links:
+            link_accounts(session=session, links=people.links, labels=people.labels,
+                          linked_by="checks")
         self.works.update((w.id, w) for w in works.values())
         return folder, outcomes
 

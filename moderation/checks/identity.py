@@ -67,7 +67,7 @@ def score(ev: Evidence, *, threshold: float) -> float:
         text = 0.25 + 0.15 * (ev.text_score - threshold) / max(100 - threshold, 1)
     picture = 0.3 if ev.same_media or ev.close_picture else 0.0
     work = min(text + picture, 0.55)
-    return round(work + 0.5 * ev.names, 3)
+    return round(min(work + 0.5 * ev.names, 0.99), 3)  # 1.0: a known link
 
 
 def judge(ev: Evidence, *, threshold: float, cross_post_hours: float,
