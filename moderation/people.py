@@ -69,9 +69,11 @@ def answer_same_person(*, engine: Engine, user: User, key: str, answer: str,
                    actor=user.username)
         previous = post.status
         if answer == "confirm":
+            canonical = lock_post(session=session, key=work)
+            labels = {mine: _label(post), **({theirs: _label(canonical)} if canonical else {})}
             link_accounts(session=session, links=[(mine, theirs, 1.0)], linked_by=user.username,
-                          labels={mine: _label(post)})
-            _fold(session, post, work, user.username)
+                          labels=labels)
+            _fold(session, post, canonical, work, user.username)
         else:
             linked = persons_of(session=session, accounts=[mine, theirs])
             if len(linked) == 2 and len(set(linked.values())) == 1:
@@ -90,9 +92,9 @@ def answer_same_person(*, engine: Engine, user: User, key: str, answer: str,
     return post
 
 
-def _fold(session: Session, post: PostRow, work: str, actor: str) -> None:
+def _fold(session: Session, post: PostRow, canonical: PostRow | None, work: str,
+          actor: str) -> None:
     """The post becomes a member of ``work``'s cluster, as the checks fold a cross-post."""
-    canonical = lock_post(session=session, key=work)
     flags = [f for f in post.flags if f.get("code") != SAME_PERSON]
     post.flags = flags + [flag("cross-post", f"same work as {work} ({platform(work.split(':')[0])})"
                                              f" by the same person (confirmed by {actor})")]

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from cqfriends.store.authors import author_rule_keys
 from cqfriends.store.models import IdentityAnswer, MediaItem, Person, PersonAccount, utcnow
 
 CHUNK = 500
@@ -171,3 +172,23 @@ def phashes_of(*, session: Session, post_ids: Iterable[int]) -> dict[int, list[s
         for post_id, phash in session.execute(stmt):
             out.setdefault(post_id, []).append(phash)
     return out
+
+
+def linked_accounts(*, session: Session, accounts: Iterable[Account]
+                    ) -> dict[Account, list[PersonAccount]]:
+    """For each given account linked to a person: every account of that person."""
+    person = persons_of(session=session, accounts=accounts)
+    rows = accounts_of(session=session, person_ids=set(person.values()))
+    return {acct: rows.get(pid, []) for acct, pid in person.items()}
+
+
+def people_rules(*, session: Session) -> tuple[set[str], set[str]]:
+    """The console's rules, spread to every account of the same person (what checks apply)."""
+    blocked, trusted = author_rule_keys(session=session)
+    return person_rule_keys(session=session, blocked=blocked, trusted=trusted)
+
+
+def person_rule_keys(*, session: Session, blocked: set[str], trusted: set[str]
+                     ) -> tuple[set[str], set[str]]:
+    """Rules of accounts spread to every account linked to the same person."""
+    return linked_keys(session=session, keys=blocked), linked_keys(session=session, keys=trusted)

@@ -128,10 +128,26 @@ def same_person_flag(other: Work, verdict: Verdict) -> Flag:
                              f"(score {verdict.score:.2f})")
 
 
+@dataclass(frozen=True)
+class SamePerson:
+    """The question a ``same-person`` flag asks, as the card shows it."""
+
+    work: str  # the earlier work's key
+    account: str  # its account, source:key
+    why: str
+
+
 def same_person_parts(detail: str) -> tuple[str, str] | None:
     """(work key, account) of a ``same-person`` flag's detail."""
     found = SAME_PERSON_DETAIL.match(detail or "")
     return (found.group(1), found.group(2)) if found else None
+
+
+def same_person_question(flags: list[Flag] | None) -> SamePerson | None:
+    for f in flags or []:
+        if f.get("code") == SAME_PERSON and (parts := same_person_parts(f.get("detail", ""))):
+            return SamePerson(parts[0], parts[1], f["detail"].partition("? ")[2])
+    return None
 
 
 def _by_name(new: Work, match: Match) -> Verdict:
