@@ -100,6 +100,20 @@ def _aligned(short: tuple[str, ...], long_: tuple[str, ...]) -> list[float] | No
     return scores
 
 
+def _spells(word: str, tokens: tuple[str, ...]) -> bool:
+    """Whether a joined name starts with the first token and holds the others in order
+    (whole, or as an initial: the first letter of a later part)."""
+    if len(tokens[0]) < 2 or not word.startswith(tokens[0]):
+        return False
+    at = len(tokens[0])
+    for token in tokens[1:]:
+        found = word.find(token, at)
+        if found < 0:
+            return False
+        at = found + len(token)
+    return at == len(word) or len(tokens[-1]) == 1
+
+
 def form_similarity(a: NameForm, b: NameForm) -> float:
     """1.0 the same name; ~0.8-0.95 initials, dropped middle names; 0.6 one shared given
     name and nothing clashing; 0.25 a shared token but clashing others; 0.0 unrelated."""
@@ -112,8 +126,13 @@ def form_similarity(a: NameForm, b: NameForm) -> float:
         word = short.joined
         if word in (long_.joined, long_.tokens[0] + long_.tokens[-1]):
             return 0.95  # meilintan / meitan for Mei Lin Tan
-        if word in long_.tokens or (len(word) >= 3 and long_.joined.startswith(word)):
-            return 0.6
+        if _spells(word, long_.tokens):
+            return 0.85  # noahkainilsson for Noah N.
+        first = long_.tokens[0]
+        if word in long_.tokens or (len(word) >= 3 and long_.joined.startswith(word)) or (
+                len(first) >= 3 and word.startswith(first)):
+            return 0.6  # the given name, nothing to compare the rest with
+        return 0.0
     if len(short.tokens) == 1 and len(long_.tokens) == 1:
         score = _token_match(short.joined, long_.joined)
         return 0.6 if score >= 0.8 else 0.0

@@ -78,3 +78,13 @@ def test_any_names_fold_and_compare(a, b):
     forms = account_names(a, b)
     assert all(t.isascii() and t.isalnum() for f in forms for t in f.tokens)
     assert 0.0 <= name_similarity(forms, account_names(b, a)) <= 1.0
+
+
+@pytest.mark.parametrize(("a", "b", "score"), [
+    ("noahkainilsson", "Noah N.", 0.85),  # a joined name and an initial
+    ("meilintan", "Mei L.", 0.85),
+    ("meilintan", "Mei W.", 0.6),  # the given name only: the initial is not in the rest
+    ("tomlee", "Tom Lee Kim", 0.6),  # the surname is missing from the joined name
+])
+def test_a_joined_name_spells_the_others(a, b, score):
+    assert name_similarity(account_names(a, ""), account_names("", b)) == score

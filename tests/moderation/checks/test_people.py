@@ -54,7 +54,7 @@ def test_a_strong_match_links_the_accounts_and_folds(engine, settings):
     row = public(engine, "facebook:fb_1")
     assert row["status"] == "duplicate" and row["duplicate_of"] == "twitter:1001"
     detail = next(f["detail"] for f in row["flags"] if f["code"] == "cross-post")
-    assert "by the same person" in detail and "names 0.81 alike" in detail
+    assert "by the same person" in detail and "names 0.85 alike" in detail
     with session_scope(engine) as session:
         people = persons_of(session=session, accounts=[("twitter", "11"), ("facebook", "100077")])
     assert len(people) == 2 and len(set(people.values())) == 1
