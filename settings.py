@@ -127,6 +127,7 @@ class Dedup(Strict):
     min_chars: int = Field(24, ge=1)  # shorter cleaned text is never a text duplicate
     window_days: int = Field(60, ge=1)
     copy_min_chars: int = Field(40, ge=1)  # shorter captions by different authors: never copies
+    cross_post_hours: float = Field(24, gt=0)  # same work on two platforms: same person?
 
 
 class Languages(Strict):

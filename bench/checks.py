@@ -4,6 +4,10 @@ Generates a labeled corpus (bench/checks_corpus.py) into a fresh SQLite
 database in a temporary folder (in a child process, so the figures below are
 the checks' own), runs the real ``run_checks`` and prints posts/s, duplicate
 pair precision and recall, and the peak resident memory of the checking process.
+The corpus's perceptual hashes are stored as the media archive would (media_item),
+so the identity checks see the same pictures.  Then, against the labels
+(bench/quality.py): cross-post pairs folded (precision, recall) and asked
+("same person?"), copies by others flagged, retweets queued (the goal: none).
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import re
 import resource
 import sys
 import tempfile
@@ -22,12 +25,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # not bench/: its modules must not shadow the stdlib (queue.py)
 
 from bench.checks_corpus import Corpus  # noqa: E402
+from bench.quality import found_pairs, measure, store_phashes  # noqa: E402
 from cqfriends.moderation.checks.runner import run_checks  # noqa: E402
 from cqfriends.settings import load_settings  # noqa: E402
 from cqfriends.store.db import get_engine, migrate, session_scope  # noqa: E402
-from cqfriends.store.posts import iter_batches, list_posts, upsert_posts  # noqa: E402
-
-LINKED = re.compile(r"earlier (\S+:\S+)")
+from cqfriends.store.posts import iter_batches, upsert_posts  # noqa: E402
 
 
 def build(url: str, n: int, truth_file: Path) -> None:
@@ -37,19 +39,13 @@ def build(url: str, n: int, truth_file: Path) -> None:
     for batch in iter_batches(corpus.posts(), 1000):
         with session_scope(engine) as session:
             upsert_posts(session=session, posts=batch)
-    truth_file.write_text(json.dumps(corpus.truth))
+    with session_scope(engine) as session:
+        store_phashes(session, corpus.phashes)
+    truth_file.write_text(json.dumps(corpus.labels))
 
 
 def predicted_pairs(url: str) -> set[frozenset[str]]:
-    pairs = set()
-    with session_scope(get_engine(url)) as session:
-        for row in list_posts(session=session, batch=5000):
-            if row.duplicate_of:
-                pairs.add(frozenset((row.key, row.duplicate_of)))
-            for f in row.flags:
-                if f["code"] in ("possible-copy", "duplicate-media"):
-                    pairs.update(frozenset((row.key, k)) for k in LINKED.findall(f["detail"]))
-    return pairs
+    return {frozenset(p[:2]) for p in found_pairs(url)}
 
 
 def main() -> None:
@@ -76,8 +72,10 @@ def main() -> None:
         started = time.perf_counter()
         summary = run_checks(engine=engine, settings=settings, batch_size=args.batch_size)
         elapsed = time.perf_counter() - started
-        truth = {frozenset(p) for p in json.loads(truth_file.read_text())}
+        labels = [tuple(x) for x in json.loads(truth_file.read_text())]
+        truth = {frozenset(x[:2]) for x in labels}
         found = predicted_pairs(url)
+        quality = measure(url, labels)
     hits = len(truth & found)
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -86,6 +84,7 @@ def main() -> None:
           f"posts/s ({elapsed / max(summary.checked, 1) * 1e6:.0f} us/post)")
     print(f"pairs: truth {len(truth)}, found {len(found)}, correct {hits}, "
           f"precision {hits / max(len(found), 1):.4f}, recall {hits / max(len(truth), 1):.4f}")
+    print(quality.line())
     print(f"peak memory: checking process {own:.0f} MiB, largest child {kids:.0f} MiB "
           "(generator or a langdetect worker)")
 

@@ -2,8 +2,14 @@
 
 Kinds: original works in several languages, cross-posts of a work by its
 author on another platform (caption edited, hashtags reordered, URL/emoji
-changed, full-width #), copies by other authors, retweets, posts reusing
-another's media, and short boilerplate captions by many different people.
+changed, full-width #) under the name that person uses there (corpus_names.py:
+initials, nicknames, emoji, places, flags, transliterations, now and then a
+screen name with nothing in common), mostly with the same photo re-encoded (a
+close perceptual hash, as the media archive would store it); copies by other
+people days later (and a few within hours by someone sharing the given name),
+retweets, other people's posts reusing a photo, and short boilerplate captions by
+many different people.  ``labels`` holds (post, work, kind) of every true pair;
+``phashes`` the archive's perceptual hash of each post's photo.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+from bench.corpus_names import account_variant, person_name, written
 from cqfriends.normalize.post import Author, Media, Metrics, Post
 
 WORDS = {
@@ -69,6 +76,8 @@ class Corpus:
     def __init__(self, n: int, seed: int = 7) -> None:
         self.n, self.rng = n, random.Random(seed)
         self.truth: list[tuple[str, str]] = []
+        self.labels: list[tuple[str, str, str]] = []  # (post, work, kind)
+        self.phashes: dict[str, str] = {}  # post key -> perceptual hash of its photo
         self.works: list[Post] = []
         self.serial = 0
 
@@ -84,8 +93,10 @@ class Corpus:
                     self.works.pop(rng.randrange(len(self.works)))
             elif roll < 0.73:
                 post = self._cross_post(rng.choice(self.works))
-            elif roll < 0.78:
+            elif roll < 0.765:
                 post = self._copy(rng.choice(self.works))
+            elif roll < 0.78:
+                post = self._close_copy(rng.choice(self.works))
             elif roll < 0.86:
                 post = self._retweet(rng.choice(self.works))
             elif roll < 0.88:
@@ -96,18 +107,30 @@ class Corpus:
             yield post
 
     # -- kinds -----------------------------------------------------------------------------
-    def _author(self, person: int, source: str) -> Author:
-        name = f"Friend {person} {'ABCDEFGHJK'[person % 10]}"
-        handle = "" if source == "facebook" else f"friend_{person}"
+    def _author(self, person: int, source: str, variant: str | None = None) -> Author:
+        name, stem = written(person, variant or account_variant(person, source))
+        handle = {"twitter": f"{stem}{person % 997}", "facebook": "",
+                  "douyin": f"dy{10**6 + person}"}.get(source, stem)
         return Author(id=f"{source[:2]}{person}", name=name, handle=handle)
 
+    def _label(self, post: Post, work: Post, kind: str) -> None:
+        self.truth.append((post.key, work.key))
+        self.labels.append((post.key, work.key, kind))
+
+    def _phash(self, post: Post, like: str | None = None, bits: int = 0) -> None:
+        value = int(like, 16) if like else self.rng.getrandbits(64)
+        for _ in range(bits):
+            value ^= 1 << self.rng.randrange(64)
+        self.phashes[post.key] = f"{value:016x}"
+
     def _post(self, *, source: str, person: int, text: str, lang: str | None,
-              media: list[Media], at: datetime, **extra: object) -> Post:
+              media: list[Media], at: datetime, author: Author | None = None,
+              **extra: object) -> Post:
         self.serial += 1
         sid = str(7_000_000_000 + self.serial)
         tags = [t.lstrip("#＃").lower() for t in text.split() if t.startswith(("#", "＃"))]
         return Post(source=source, source_id=sid, url=f"https://example.org/{source}/{sid}",
-                    author=self._author(person, source), text=text, created_at=at,
+                    author=author or self._author(person, source), text=text, created_at=at,
                     collected_at=at, lang=lang if source == "twitter" else None,
                     hashtags=tags, media=media, metrics=Metrics(likes=1), raw={}, **extra)
 
@@ -132,8 +155,10 @@ class Corpus:
         if rng.random() < 0.4:
             text += f" https://t.co/{rng.randrange(10**9):x}"
         media = [Media("photo", f"https://img.example.org/{self.serial}-{rng.randrange(10**9)}.jpg")]
-        return self._post(source=source, person=person, text=text, lang=lang, media=media,
+        post = self._post(source=source, person=person, text=text, lang=lang, media=media,
                           at=self._now())
+        self._phash(post)
+        return post
 
     def _edit(self, text: str) -> str:
         rng = self.rng
@@ -154,10 +179,16 @@ class Corpus:
     def _cross_post(self, work: Post) -> Post:
         person = int(work.author.id[2:])
         source = self.rng.choice([s for s in ("twitter", "facebook", "douyin") if s != work.source])
+        late = self.rng.random() >= 0.92
+        hours = self.rng.randrange(24, 48) if late else self.rng.randrange(1, 20)
         post = self._post(source=source, person=person, text=self._edit(work.text),
                           lang=work.lang, media=[Media("photo", f"https://cdn.example.net/{self.serial}.jpg")],
-                          at=work.created_at + timedelta(hours=self.rng.randrange(1, 48)))
-        self.truth.append((post.key, work.key))
+                          at=work.created_at + timedelta(hours=hours))
+        if self.rng.random() < 0.8 and work.key in self.phashes:  # the same photo, re-encoded
+            self._phash(post, self.phashes[work.key], bits=self.rng.randrange(0, 4))
+        else:
+            self._phash(post)
+        self._label(post, work, "cross-post")
         return post
 
     def _copy(self, work: Post) -> Post:
@@ -165,7 +196,20 @@ class Corpus:
         post = self._post(source=self.rng.choice(["twitter", "facebook"]), person=person,
                           text=self._edit(work.text), lang=work.lang, media=[],
                           at=work.created_at + timedelta(days=self.rng.randrange(1, 10)))
-        self.truth.append((post.key, work.key))
+        self._label(post, work, "copy")
+        return post
+
+    def _close_copy(self, work: Post) -> Post:
+        """Someone else with the same given name copies the caption within hours."""
+        given = person_name(int(work.author.id[2:]))[0]
+        person = next(p for p in (self.n + self.rng.randrange(10**6) for _ in range(10**6))
+                      if person_name(p)[0] == given
+                      and person_name(p)[2] != person_name(int(work.author.id[2:]))[2])
+        source = self.rng.choice([s for s in ("twitter", "facebook") if s != work.source])
+        post = self._post(source=source, person=person, text=self._edit(work.text),
+                          lang=work.lang, media=[], author=self._author(person, source, "full"),
+                          at=work.created_at + timedelta(hours=self.rng.randrange(2, 20)))
+        self._label(post, work, "copy")
         return post
 
     def _retweet(self, work: Post) -> Post:
@@ -174,7 +218,7 @@ class Corpus:
         post = self._post(source="twitter", person=person, text=f"RT @{handle}: {work.text}"[:140],
                           lang=work.lang, media=list(work.media), is_repost=True,
                           repost_of=work.key, at=work.created_at + timedelta(hours=2))
-        self.truth.append((post.key, work.key))
+        self._label(post, work, "retweet")
         return post
 
     def _media_copy(self, work: Post) -> Post:
@@ -183,7 +227,9 @@ class Corpus:
         post = self._post(source=work.source, person=person, text=self._caption(lang),
                           lang=lang, media=list(work.media),
                           at=work.created_at + timedelta(days=1))
-        self.truth.append((post.key, work.key))
+        if work.key in self.phashes:
+            self._phash(post, self.phashes[work.key])
+        self._label(post, work, "media-copy")
         return post
 
     def _boilerplate(self) -> Post:

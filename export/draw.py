@@ -1,8 +1,10 @@
 """The souvenir draw: N winners among distinct authors of approved works.
 
-One entry per author (``source:author_id``); blocked authors (config.yaml and the
-console's authors panel) and the campaign's own accounts (``campaign.own_accounts``)
-are excluded.  Each
+One entry per person: ``source:author_id`` for an account of its own, and the
+person's accounts with approved works joined by ``+`` (``facebook:1+twitter:2``) when
+accounts are linked to one person (store/identity.py).  Blocked authors (config.yaml
+and the console's authors panel, spread to every linked account) and the campaign's
+own accounts (``campaign.own_accounts``) are excluded, a person as a whole.  Each
 entry's ticket is ``sha256("SEED:ENTRY")``; the N lowest tickets win.  Anyone
 holding the published seed and the entry list can recompute the result with any
 SHA-256 tool, and the order the database returns rows in does not matter.
@@ -21,6 +23,7 @@ from cqfriends.store.audit import add_audit_entry
 from cqfriends.store.authors import author_rule_keys
 from cqfriends.store.db import session_scope
 from cqfriends.store.exports import approved_authors
+from cqfriends.store.identity import linked_keys, persons_of
 
 
 def ticket(seed: str, entry: str) -> str:
@@ -38,6 +41,17 @@ def is_blocked(source: str, author_id: str, handle: str, blocked: set[str]) -> b
     return bool(keys & blocked)
 
 
+def person_entries(authors: list[tuple[str, str, str, str]], people: dict[tuple[str, str], int]
+                   ) -> dict[tuple[str, str], str]:
+    """The entry of each (source, author_id): its own, or its person's accounts joined."""
+    accounts: dict[int, list[str]] = {}
+    for source, author_id, _, _ in authors:
+        if (pid := people.get((source, author_id))) is not None:
+            accounts.setdefault(pid, []).append(f"{source}:{author_id}")
+    return {(s, a): "+".join(sorted(accounts[people[(s, a)]])) if (s, a) in people
+            else f"{s}:{a}" for s, a, _, _ in authors}
+
+
 def run_draw(*, engine: Engine, settings: Settings, n: int, seed: str,
              section: str | None = None, actor: str = "cli") -> dict[str, Any]:
     """Draw, record it in the audit log, and return what was drawn."""
@@ -50,12 +64,14 @@ def run_draw(*, engine: Engine, settings: Settings, n: int, seed: str,
                        f"{', '.join(settings.campaign.section_ids())})")
     with session_scope(engine, write=True) as session:
         stored, _ = author_rule_keys(session=session)
-        excluded = {b.lower() for b in (*settings.rules.blocked_authors, *stored,
-                                        *settings.campaign.own_accounts)}
+        excluded = {b.lower() for b in linked_keys(session=session, keys={
+            *settings.rules.blocked_authors, *stored, *settings.campaign.own_accounts})}
         authors = approved_authors(session=session, section=section)
-        who = {f"{s}:{a}": (h, name) for s, a, h, name in authors}
-        entries = sorted(f"{s}:{a}" for s, a, h, _ in authors
-                         if not is_blocked(s, a, h, excluded))
+        people = persons_of(session=session, accounts=[(s, a) for s, a, _, _ in authors])
+        entry_of = person_entries(authors, people)
+        who = {entry_of[(s, a)]: (h, name) for s, a, h, name in reversed(authors)}
+        out = {entry_of[(s, a)] for s, a, h, _ in authors if is_blocked(s, a, h, excluded)}
+        entries = sorted({entry_of[(s, a)] for s, a, _, _ in authors} - out)
         winners = pick_winners(entries, n, seed)
         result = {
             "seed": seed, "n": n, "section": section, "entries": len(entries),

@@ -1,7 +1,8 @@
 """The engagement report: per day (campaign time zone) and per platform.
 
 ``build_report`` reads rows from ``store.reports`` and aggregates them here in
-Python so days follow the campaign zone on every database.  The same dict
+Python so days follow the campaign zone on every database.  "authors" counts
+people: accounts linked to one person (store/identity.py) count once.  The same dict
 feeds ``cqf report``, the /reports dashboard and the CSV/XLSX downloads.
 """
 
@@ -16,6 +17,8 @@ from sqlmodel import Session
 
 from cqfriends.export.present import cut, safe_url
 from cqfriends.settings import Settings
+from cqfriends.store.authors import author_key
+from cqfriends.store.identity import all_person_keys
 from cqfriends.store.reports import METRICS, iter_metric_growth, iter_report_posts, load_post_texts
 
 COUNTS = ("posts", "authors", "approved", "rejected", "pending", "removed")
@@ -26,13 +29,13 @@ TOP = 10
 class _Bucket:
     def __init__(self) -> None:
         self.n: Counter[str] = Counter()
-        self.authors: set[tuple[str, str]] = set()
+        self.authors: set[tuple[str, str] | str] = set()  # people: an account or a person key
         self.growth: Counter[str] = Counter()
         self.waits: list[float] = []  # hours from first seen to decision
 
-    def add(self, row: dict[str, Any]) -> None:
+    def add(self, row: dict[str, Any], who: tuple[str, str] | str) -> None:
         self.n["posts"] += 1
-        self.authors.add((row["source"], row["author_id"] or row["author_handle"]))
+        self.authors.add(who)
         status = row["status"]
         if status in ("approved", "rejected", "removed"):
             self.n[status] += 1
@@ -64,7 +67,7 @@ def build_report(*, session: Session, settings: Settings, since: date | None = N
     """The report of posts created from ``since`` to ``until`` (whole days, campaign zone)."""
     tz = settings.campaign.tz
     start, end = day_bounds(since, until, settings)
-    acc = _Accumulator()
+    acc = _Accumulator(all_person_keys(session=session))
     for row in iter_report_posts(session=session, start=start, end=end):
         acc.add_post(row, row["created_at"].astimezone(tz).date().isoformat())
     for snap in iter_metric_growth(session=session, start=start, end=end):
@@ -93,7 +96,8 @@ def build_report(*, session: Session, settings: Settings, since: date | None = N
 
 
 class _Accumulator:
-    def __init__(self) -> None:
+    def __init__(self, people: dict[tuple[str, str], str]) -> None:
+        self.people = people  # linked accounts -> "person:<id>": "authors" counts people
         self.total = _Bucket()
         self.by_day: defaultdict[str, _Bucket] = defaultdict(_Bucket)
         self.by_source: defaultdict[str, _Bucket] = defaultdict(_Bucket)
@@ -103,8 +107,10 @@ class _Accumulator:
         self.works: list[tuple[int, int]] = []
 
     def add_post(self, row: dict[str, Any], day: str) -> None:
+        account = (row["source"], author_key(row["author_id"] or "", row["author_handle"] or ""))
+        who = self.people.get(account, account)
         for bucket in (self.total, self.by_day[day], self.by_source[row["source"]]):
-            bucket.add(row)
+            bucket.add(row, who)
         self.langs[row["lang"] or row["platform_lang"] or "und"] += 1
         if row["decided_at"] and row["status"] != "collected":
             wait = _hours(row["decided_at"], row["first_seen"])

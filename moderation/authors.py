@@ -3,7 +3,8 @@
 A rule made here joins ``rules.blocked_authors`` / ``rules.allowed_authors`` of
 config.yaml (which stay the initial lists): the checks read both, the souvenir
 draw skips blocked accounts, and the author's undecided posts get their
-``blocked-author`` / ``allowed-author`` flag straight away.  Rules only flag,
+``blocked-author`` / ``allowed-author`` flag straight away.  A rule applies to
+every account linked to the same person (store/identity.py) as well.  Rules only flag,
 as the config lists do; moderators still decide.
 """
 
@@ -13,6 +14,7 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from cqfriends.errors import BadInput, Forbidden, NotFound
 from cqfriends.i18n.translate import msg
@@ -30,6 +32,7 @@ from cqfriends.store.authors import (
     set_flags,
 )
 from cqfriends.store.db import session_scope
+from cqfriends.store.identity import linked_keys, list_people, person_rule_keys
 from cqfriends.store.models import AuthorRule, PostRow, User
 
 log = logging.getLogger(__name__)
@@ -76,8 +79,11 @@ def set_author_rule(*, engine: Engine, settings: Settings, user: User, source: s
                         action=f"author-{rule or 'clear'}", reason=note,
                         detail={"author": f"{source}:{key}", "label": label,
                                 "previous": previous, "note": note})
-        blocked, trusted = effective_rules(settings, *author_rule_keys(session=session))
-        posts = open_posts_of(session=session, source=source, key=key)
+        blocked, trusted = person_rule_keys(session=session, blocked=blocked_set(settings, session),
+                                            trusted=trusted_set(settings, session))
+        posts = [post for account in sorted(linked_keys(session=session, keys={f"{source}:{key}"}))
+                 for post in open_posts_of(session=session, source=account.split(":", 1)[0],
+                                           key=account.split(":", 1)[1])]
         for post in posts:
             set_flags(session=session, post=post, flags=reflag(post, blocked, trusted))
     log.info("%s set the rule of %s:%s to %s", user.username, source, key, rule or "none")
@@ -89,6 +95,20 @@ def effective_rules(settings: Settings, blocked: set[str], trusted: set[str]
     """Config lists and stored rules together, as ``source:key`` sets."""
     return (author_set(settings.rules.blocked_authors) | blocked,
             author_set(settings.rules.allowed_authors) | trusted)
+
+
+def blocked_set(settings: Settings, session: Session) -> set[str]:
+    return effective_rules(settings, *author_rule_keys(session=session))[0]
+
+
+def trusted_set(settings: Settings, session: Session) -> set[str]:
+    return effective_rules(settings, *author_rule_keys(session=session))[1]
+
+
+def linked_people(*, engine: Engine) -> list[dict[str, object]]:
+    """People with two or more linked accounts, for the authors panel."""
+    with session_scope(engine) as session:
+        return list_people(session=session)
 
 
 def reflag(post: PostRow, blocked: set[str], trusted: set[str]) -> list[dict[str, str]]:

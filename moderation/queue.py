@@ -22,11 +22,13 @@ from sqlmodel import Session
 from cqfriends.errors import NotFound
 from cqfriends.i18n.translate import N_
 from cqfriends.media.archived import ArchivedItem, archived_for_posts
+from cqfriends.moderation.checks.clusters import SamePerson, same_person_question
 from cqfriends.settings import Settings
 from cqfriends.store.audit import post_history
 from cqfriends.store.authors import author_key, rules_of_authors
 from cqfriends.store.db import session_scope
-from cqfriends.store.models import AuditEntry, PostRow, User, utcnow
+from cqfriends.store.identity import linked_accounts
+from cqfriends.store.models import AuditEntry, PersonAccount, PostRow, User, utcnow
 from cqfriends.store.posts import get_post
 from cqfriends.store.queue import (
     QueueFilter,
@@ -52,6 +54,8 @@ FLAG_EXPLANATIONS = {
     "possible-copy": N_("Text very close to an earlier post by another author (linked)."),
     "duplicate-media": N_("Same photo or video as an earlier post by another author."),
     "cross-post": N_("The same work by the same author on several platforms."),
+    "same-person": N_("The same work by an account with another name on another platform: "
+                      "is it the same person?"),
     "repost": N_("A repost or share of someone else's post."),
     "needs-translation": N_("Not in a language the moderators review."),
     "language-uncertain": N_("The language could not be told reliably."),
@@ -77,6 +81,8 @@ class QueueItem:
     suspect_words: list[str] = field(default_factory=list)
     author_rule: str | None = None  # block | trust, set from the console
     media: list[ArchivedItem] = field(default_factory=list)  # our copies, per post.media item
+    question: SamePerson | None = None  # the checks ask "same person?"
+    linked: list[PersonAccount] = field(default_factory=list)  # the person's other accounts
 
 
 @dataclass
@@ -206,13 +212,17 @@ def describe_items(session: Session, posts: list[PostRow], settings: Settings) -
     clusters = cluster_members(session=session, canonical_keys=list(canonicals.values()))
     words = settings.rules.suspect_words
     media = archived_of(session, posts)
+    people = linked_accounts(session=session, accounts=keys.values())
     items = []
     for post in posts:
         members = [m for m in clusters.get(canonicals[post.key], []) if m.id != post.id]
         items.append(QueueItem(post=post, history=history.get((post.source, post.author_id), {}),
                                cluster=members, suspect_words=suspect_words_of(post, words),
                                author_rule=rules.get(keys[post.id]),
-                               media=media.get(post.key, [])))
+                               media=media.get(post.key, []),
+                               question=same_person_question(post.flags),
+                               linked=[a for a in people.get(keys[post.id], [])
+                                       if (a.source, a.author_key) != keys[post.id]]))
     return items
 
 

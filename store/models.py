@@ -391,3 +391,40 @@ class UploadRow(SQLModel, table=True):
     contact_deleted_at: datetime | None = _ts()
     file_sha256: str = Field(default="", max_length=64)
     kind: str = Field(default="", max_length=8)  # photo | video
+class Person(SQLModel, table=True):
+    """One participant behind one or more accounts (person_account), for draws and reports."""
+
+    __tablename__ = "person"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = _ts(nullable=False)
+
+
+class PersonAccount(SQLModel, table=True):
+    """An account (source, id or @handle) linked to a person, by the checks or a moderator."""
+
+    __tablename__ = "person_account"
+    __table_args__ = (sa.UniqueConstraint("source", "author_key", name="uq_person_account"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True, ondelete="CASCADE")
+    source: str = Field(max_length=16)
+    author_key: str = Field(max_length=128)
+    label: str = ""  # name and handle when linked, for people reading the panel
+    linked_by: str = Field(max_length=64)  # "checks" or the moderator's user name
+    score: float = 0.0
+    linked_at: datetime = _ts(nullable=False)
+
+
+class IdentityAnswer(SQLModel, table=True):
+    """A moderator's answer to "same person?" for two accounts; it beats the heuristic."""
+
+    __tablename__ = "identity_answer"
+    __table_args__ = (sa.UniqueConstraint("account_a", "account_b", name="uq_identity_answer"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_a: str = Field(max_length=150)  # "source:key", the smaller of the two
+    account_b: str = Field(max_length=150)
+    answer: str = Field(max_length=12)  # same | different
+    actor: str = Field(max_length=64)
+    at: datetime = _ts(nullable=False)

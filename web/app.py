@@ -29,7 +29,7 @@ from cqfriends.web.middleware import (
 )
 
 log = logging.getLogger(__name__)
-ROUTE_MODULES = ("health", "auth", "moderation", "decide", "authors", "api", "feeds",
+ROUTE_MODULES = ("health", "auth", "moderation", "decide", "authors", "identity", "api", "feeds",
                  "reports", "signage", "site", "admin", "tokens", "media", "upload", "tus")
 
 

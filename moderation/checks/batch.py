@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -10,10 +11,12 @@ from sqlmodel import Session
 
 from cqfriends.moderation.checks import dedup, language
 from cqfriends.moderation.checks.clusters import DEDUP_CODES, Folder, Outcome, work_from_row
+from cqfriends.moderation.checks.people import People
 from cqfriends.moderation.checks.rules import Flag, Rules, flag
 from cqfriends.moderation.checks.text import dedup_text, is_retweet_text, language_text
 from cqfriends.settings import Settings
 from cqfriends.store import checks as store
+from cqfriends.store.identity import accounts_of, link_accounts, persons_of
 from cqfriends.store.media import MEDIA_MISSING
 from cqfriends.store.models import utcnow
 
@@ -56,7 +59,7 @@ class Checker:
             dedup_flags = folder.touched.get(post["id"], outcome.flags)
             lang, lang_flags = langs[post["id"]]
             flags = dedup_flags + lang_flags + self.rules.evaluate(
-                post, posts_that_day=counts[self._day_key(post)]) + _owned_elsewhere(post)
+                post, posts_that_day=counts.of(post)) + _owned_elsewhere(post)
             row = {"id": post["id"], "lang": lang.lang, "lang_confidence": lang.confidence,
                    "flags": flags, "duplicate_of": outcome.duplicate_of, "checked_at": now}
             if any(f["code"] == "repost" for f in dedup_flags) or outcome.duplicate_of:
@@ -79,7 +82,7 @@ class Checker:
             lang, lang_flags = langs[post["id"]]
             kept = [f for f in post["flags"] or [] if f["code"] in DEDUP_CODES | OWNED_ELSEWHERE]
             flags = kept + lang_flags + self.rules.evaluate(
-                post, posts_that_day=counts[self._day_key(post)])
+                post, posts_that_day=counts.of(post))
             row: dict[str, Any] = {"id": post["id"], "lang": lang.lang,
                                    "lang_confidence": lang.confidence, "flags": flags}
             if post["status"] in ("pending", "rejected", "approved", "collected"):
@@ -104,16 +107,17 @@ class Checker:
             row.pop("reason")
         return row
 
-    def _day_key(self, post: dict[str, Any]) -> tuple[str, str, date]:
-        tz = self.settings.campaign.tz
-        return post["source"], post["author_id"], post["created_at"].astimezone(tz).date()
-
-    def _author_days(self, session: Session, posts: list[dict[str, Any]]
-                     ) -> Counter[tuple[str, str, date]]:
-        return store.count_author_days(
-            session=session, authors={(p["source"], p["author_id"]) for p in posts},
-            tz=self.settings.campaign.tz, since=min(p["created_at"] for p in posts),
-            until=max(p["created_at"] for p in posts))
+    def _author_days(self, session: Session, posts: list[dict[str, Any]]) -> PersonDays:
+        """Posts per person (all their linked accounts) and local day, for ``author-flood``."""
+        accounts = {(p["source"], p["author_id"]) for p in posts if p["author_id"]}
+        person = persons_of(session=session, accounts=accounts)
+        linked = accounts_of(session=session, person_ids=set(person.values()))
+        every = accounts | {(a.source, a.author_key) for rows in linked.values() for a in rows}
+        person.update({(a.source, a.author_key): pid for pid, rows in linked.items() for a in rows})
+        counts = store.count_author_days(
+            session=session, authors=every, tz=self.settings.campaign.tz,
+            since=min(p["created_at"] for p in posts), until=max(p["created_at"] for p in posts))
+        return PersonDays(self.settings.campaign.tz, person, counts)
 
     def _start_languages(self, session: Session, posts: list[dict[str, Any]]) -> dict[str, Any]:
         opts = self.settings.languages
@@ -218,13 +222,18 @@ class Checker:
             by_key[key] = (row["id"], row["flags"])
             return by_key[key]
 
-        folder = Folder(lookup)
+        people = People.load(session, self.settings, [*works.values(), *(
+            m.work for _, matches in found for m in matches)])
+        folder = Folder(lookup, people.verdict)
         for work, matches in found:  # then decide in creation order
             outcome = folder.decide(work, matches)
             work.duplicate_of = outcome.duplicate_of
             outcomes[work.id] = outcome
             by_key[work.key] = (work.id, outcome.flags)
         store.add_keys(session=session, rows=inserts)
+        if people.links:
+            link_accounts(session=session, links=people.links, labels=people.labels,
+                          linked_by="checks")
         self.works.update((w.id, w) for w in works.values())
         return folder, outcomes
 
@@ -248,6 +257,28 @@ class Checker:
             text = dedup_text(row["text"] or "", campaign_tags=tags)
             self.works[i] = work_from_row(row, text, [])
         return {i: self.works[i] for i in ids if i in self.works}
+
+
+@dataclass
+class PersonDays:
+    """Counts per (source, author_id, day), read per person when accounts are linked."""
+
+    tz: Any
+    person: dict[tuple[str, str], int]
+    counts: Counter[tuple[str, str, date]]
+    by_person: Counter[tuple[int, date]] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        for (source, author, day), n in self.counts.items():
+            if (pid := self.person.get((source, author))) is not None:
+                self.by_person[(pid, day)] += n
+
+    def of(self, post: dict[str, Any]) -> int:
+        day = post["created_at"].astimezone(self.tz).date()
+        pid = self.person.get((post["source"], post["author_id"]))
+        if pid is not None:
+            return self.by_person[(pid, day)]
+        return self.counts[(post["source"], post["author_id"], day)]
 
 
 def _owned_elsewhere(post: dict[str, Any]) -> list[Flag]:

@@ -3,27 +3,34 @@
 For each new post, in creation order: candidates from the stored index and
 from earlier posts of the batch are verified; then
 
-- a match by the same author (same account, or same handle/name on another
-  platform) folds the post into that work's cluster: status ``duplicate``,
+- a match by the same person (same account, the same handle/name on another
+  platform, linked accounts, or a strong identity score: people.py) folds the
+  post into that work's cluster: status ``duplicate``,
   ``duplicate_of`` = the canonical key, flag ``cross-post``; the canonical's
   own ``cross-post`` flag lists every member ("also on Facebook, Douyin: ...");
 - a match by another author is a contest question, not a fold: the later post
   is flagged ``possible-copy`` (close text) or ``duplicate-media`` (identical
   media) with the earlier post's key, stays queued, and keeps
-  ``duplicate_of`` NULL (NULL means "shown on its own"; the link is in the flag).
+  ``duplicate_of`` NULL (NULL means "shown on its own"; the link is in the flag);
+- weaker identity evidence asks instead: flag ``same-person`` ("same person?" on the
+  card, confirm / split), and no copy flag for that match.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from cqfriends.moderation.checks import dedup
 from cqfriends.moderation.checks.dedup import Match, Work
+from cqfriends.moderation.checks.identity import Verdict
 from cqfriends.moderation.checks.rules import Flag, flag
 
-DEDUP_CODES = frozenset({"repost", "cross-post", "possible-copy", "duplicate-media"})
+SAME_PERSON = "same-person"
+DEDUP_CODES = frozenset({"repost", "cross-post", "possible-copy", "duplicate-media", SAME_PERSON})
+SAME_PERSON_DETAIL = re.compile(r"same work as (\S+) by (\S+)\? ")
 
 
 @dataclass
@@ -54,6 +61,7 @@ class Folder:
     """Cluster bookkeeping of one batch; ``lookup`` loads a stored work's flags by key."""
 
     lookup: Callable[[str], tuple[int, list[Flag]] | None]
+    judge: Callable[[Work, Match], Verdict] = field(default=lambda new, m: _by_name(new, m))
     touched: dict[int, list[Flag]] = field(default_factory=dict)  # post id -> new flags
 
     def flags_of(self, key: str) -> tuple[int, list[Flag]] | None:
@@ -64,17 +72,25 @@ class Folder:
         return post_id, self.touched.get(post_id, flags)
 
     def decide(self, new: Work, matches: list[Match]) -> Outcome:
-        mine = [m for m in matches if dedup.same_author(new, m.work)]
+        verdicts = [(m, self.judge(new, m)) for m in matches]
+        mine = [(m, v) for m, v in verdicts if v.kind == "same"]
         if mine:
-            best = max(mine, key=lambda m: (m.score, -m.work.id))
+            best, verdict = max(mine, key=lambda mv: (mv[0].score, -mv[0].work.id))
             canonical = best.work.duplicate_of or best.work.key
             self._add_member(canonical, new.key)
-            detail = (f"same work as {canonical} ({dedup.platform(canonical.partition(':')[0])})"
-                      " by the same author")
+            detail = f"same work as {canonical} ({dedup.platform(canonical.partition(':')[0])})"
+            if verdict.score < 1:  # found by the identity score, not the same name or account
+                detail += f" by the same person ({verdict.why}; score {verdict.score:.2f})"
+            else:
+                detail += " by the same author"
             return Outcome(canonical, [flag("cross-post", detail)])
         outcome = Outcome()
+        asked = [(m, v) for m, v in verdicts if v.kind == "ask"]
+        if asked:
+            best, verdict = max(asked, key=lambda mv: (mv[1].score, -mv[0].work.id))
+            outcome.flags.append(same_person_flag(best.work, verdict))
         for kind in ("text", "media"):
-            found = [m for m in matches if m.kind == kind]
+            found = [m for m, v in verdicts if m.kind == kind and v.kind != "ask"]
             if not found:
                 continue
             first = min(found, key=lambda m: (m.work.created_at, m.work.id))
@@ -104,6 +120,42 @@ class Folder:
             self.touched[found[0]] = with_flag(found[1], new, replace=False)
 
 
+def same_person_flag(other: Work, verdict: Verdict) -> Flag:
+    """The moderator's question: the card reads the work and the account back from it."""
+    work = other.duplicate_of or other.key
+    account = ":".join(other.account)
+    return flag(SAME_PERSON, f"same work as {work} by {account}? {verdict.why} "
+                             f"(score {verdict.score:.2f})")
+
+
+@dataclass(frozen=True)
+class SamePerson:
+    """The question a ``same-person`` flag asks, as the card shows it."""
+
+    work: str  # the earlier work's key
+    account: str  # its account, source:key
+    why: str
+
+
+def same_person_parts(detail: str) -> tuple[str, str] | None:
+    """(work key, account) of a ``same-person`` flag's detail."""
+    found = SAME_PERSON_DETAIL.match(detail or "")
+    return (found.group(1), found.group(2)) if found else None
+
+
+def same_person_question(flags: list[Flag] | None) -> SamePerson | None:
+    for f in flags or []:
+        if f.get("code") == SAME_PERSON and (parts := same_person_parts(f.get("detail", ""))):
+            return SamePerson(parts[0], parts[1], f["detail"].partition("? ")[2])
+    return None
+
+
+def _by_name(new: Work, match: Match) -> Verdict:
+    """Without people: the same account, or the same handle or name on another platform."""
+    same = dedup.same_author(new, match.work)
+    return Verdict("same" if same else "no", 1.0 if same else 0.0, "")
+
+
 def _copy_flag(kind: str, original: str, score: float) -> Flag:
     if kind == "media":
         return flag("duplicate-media", f"same photo or video as earlier {original} "
@@ -116,4 +168,4 @@ def work_from_row(row: dict[str, Any], text: str, keys: list[str]) -> Work:
                 author_id=row["author_id"] or "",
                 author_names=dedup.author_names(row["author_handle"], row["author_name"]),
                 created_at=row["created_at"], text=text, duplicate_of=row.get("duplicate_of"),
-                keys=keys)
+                keys=keys, handle=row["author_handle"] or "", name=row["author_name"] or "")

@@ -23,6 +23,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from cqfriends.moderation.checks.text import URL, weighted_length
+from cqfriends.store.authors import author_key
 
 SHINGLE = 4
 BANDS = 12
@@ -48,6 +49,13 @@ class Work:
     text: str  # dedup_text
     duplicate_of: str | None = None
     keys: list[str] = field(default_factory=list)
+    handle: str = ""
+    name: str = ""
+
+    @property
+    def account(self) -> tuple[str, str]:
+        """(source, author id, or ``@handle`` without one): what a person links."""
+        return self.source, author_key(self.author_id, self.handle)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,9 +20,9 @@ from sqlalchemy.engine import Engine
 
 from cqfriends.moderation.checks.batch import Checker
 from cqfriends.settings import Settings
-from cqfriends.store.authors import author_rule_keys
 from cqfriends.store.checks import load_posts, prepare_session, save_results
 from cqfriends.store.db import session_scope
+from cqfriends.store.identity import people_rules
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 2000
@@ -70,7 +70,7 @@ def run_checks(
     """
     summary = CheckSummary()
     with session_scope(engine) as session:
-        author_rules = author_rule_keys(session=session)  # blocked/trusted from the console
+        author_rules = people_rules(session=session)  # blocked/trusted from the console
     with Checker(settings, author_rules) as checker:
         _run(engine, checker, summary, on_progress, batch_size, recheck=False, stop=stop)
         if recheck:

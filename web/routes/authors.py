@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from cqfriends.i18n.translate import N_, msg
-from cqfriends.moderation.authors import SOURCES, author_rules, set_author_rule
+from cqfriends.moderation.authors import SOURCES, author_rules, linked_people, set_author_rule
 from cqfriends.store.models import User
 from cqfriends.web.deps import CsrfDep, SettingsDep, require_role
 from cqfriends.web.routes.decide import done
@@ -31,6 +31,7 @@ def authors_page(request: Request, user: Viewer, settings: SettingsDep) -> Respo
     stored, from_config = author_rules(engine=request.app.state.engine, settings=settings)
     return render(request, "moderation/authors.html", {
         "rules": stored, "config_rules": from_config, "sources": SOURCES,
+        "people": linked_people(engine=request.app.state.engine),
         "return_to": "/moderation/authors"})
 
 
