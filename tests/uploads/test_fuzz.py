@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,6 +29,13 @@ def _part(name: bytes, value: bytes, filename: bytes | None = None) -> bytes:
             b"\r\n\r\n" + value + b"\r\n")
 
 
+def run_alone(coroutine):
+    """asyncio.run on a thread of its own: the browser tests' Playwright keeps a loop
+    running on the main thread for the rest of the session."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 @FUZZ
 @given(parts=st.lists(st.tuples(st.binary(max_size=12), st.binary(max_size=300),
                                 st.one_of(st.none(), st.binary(max_size=8))), max_size=6),
@@ -36,8 +44,8 @@ def test_any_multipart_body_is_read_or_refused(tmp_path, parts, noise, split):
     body = b"".join(_part(*p) for p in parts) + noise + b"--B--\r\n"
     chunks = [body[i:i + split] for i in range(0, len(body), split)]
     try:
-        got = asyncio.run(receive_form(_chunks(chunks), "multipart/form-data; boundary=B",
-                                       spool=tmp_path, max_file=500))
+        got = run_alone(receive_form(_chunks(chunks), "multipart/form-data; boundary=B",
+                                     spool=tmp_path, max_file=500))
     except UploadRefused:
         assert not [f for f in tmp_path.iterdir() if f.name.startswith("form-")]
         return
