@@ -44,28 +44,11 @@ uvicorn.run(create_app(settings), host="127.0.0.1", port=int(sys.argv[2]), log_l
 """
 
 
-def base_video(folder: Path) -> bytes:
-    """A ~1 MB H.264 MP4 of noise (noise does not compress: it is a real, heavy file)."""
-    from fractions import Fraction
+def base_video() -> bytes:
+    """A real H.264 MP4 (the tests' maker, 3 s at 320x240); ``sized`` pads it to each size."""
+    from tests.media.files import mp4
 
-    import av
-    import numpy as np
-
-    path = folder / "base.mp4"
-    rng = np.random.default_rng(1)
-    with av.open(str(path), mode="w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=10, options={"crf": "10"})
-        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
-        stream.time_base = Fraction(1, 10)
-        for n in range(30):
-            pixels = rng.integers(0, 256, (240, 320, 3), dtype=np.uint8)
-            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
-            frame.pts = n
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path.read_bytes()
+    return mp4(320, 240, seconds=3.0, fps=10, seed=1)
 
 
 def sized(base: bytes, size: int, seed: int, folder: Path) -> Path:
@@ -139,7 +122,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="cqf-bench-uploads-") as tmp:
         folder = Path(tmp)
         size = int(args.mb * 1e6)
-        base = base_video(folder)
+        base = base_video()
         files = [sized(base, size, n, folder) for n in range(args.uploads)]
         port = free_port()
         server = subprocess.Popen([sys.executable, "-c", SERVER, str(config(folder)), str(port)],
