@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-import pytest
 from sqlmodel import select
 
 from cqfriends.media.derive import derive_photo
