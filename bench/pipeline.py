@@ -1,6 +1,6 @@
 """The whole ingest path as a user runs it: ``cqf import`` of a mixed corpus, checks included.
 
-    python bench/pipeline.py --posts 100000 [--db URL] [--keep DIR]
+    python bench/pipeline.py --posts 100000 [--db URL] [--dump FILE] [--profile DIR]
 
 Generates the labeled checks corpus (bench/checks_corpus.py: cross-posts under
 name variants, copies, retweets, boilerplate, 8 languages) as files, a third
@@ -9,7 +9,8 @@ each Twitter search pages, Facebook Graph pages and Douyin NDJSON
 subprocesses as a user would (each import checks what it stored), and prints
 posts/s for import+checks, the peak memory of the cqf processes, and the
 precision / recall / copy rate against the labels (bench/quality.py).
-``--dump FILE`` writes every post's status, flags and cluster (for comparing runs).
+``--dump FILE`` writes every post's status, flags and cluster (for comparing runs);
+``--profile DIR`` runs each import under cProfile (DIR/twitter.prof, ...).
 """
 
 from __future__ import annotations
@@ -36,11 +37,16 @@ from cqfriends.store.posts import list_posts  # noqa: E402
 CQF = [sys.executable, "-m", "cqfriends"]
 
 
-def import_all(paths: dict[str, Path], url: str) -> float:
+def import_all(paths: dict[str, Path], url: str, profile: Path | None = None) -> float:
     env = {**os.environ, "CQF_DATABASE_URL": url}
     started = time.perf_counter()
     for source in ("twitter", "facebook", "douyin"):
-        done = subprocess.run([*CQF, "import", source, str(paths[source]),
+        cqf = CQF
+        if profile:
+            profile.mkdir(parents=True, exist_ok=True)
+            cqf = [sys.executable, "-m", "cProfile", "-o", str(profile / f"{source}.prof"),
+                   "-m", "cqfriends"]
+        done = subprocess.run([*cqf, "import", source, str(paths[source]),
                                "--config", str(ROOT / "config.yaml")],
                               env=env, capture_output=True, text=True, check=False)
         if done.returncode not in (0, 1):
@@ -62,13 +68,14 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=20_000)
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
     parser.add_argument("--dump", type=Path, help="write every post's results here")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of each import here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.db or f"sqlite:///{tmp}/bench.db"
         corpus = Corpus(args.posts)
         paths = write_files(corpus.posts(), Path(tmp) / "files")
         migrate(url)
-        elapsed = import_all(paths, url)
+        elapsed = import_all(paths, url, args.profile)
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         quality = measure(url, corpus.labels)
         if args.dump:

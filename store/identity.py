@@ -90,39 +90,59 @@ def put_answer(*, session: Session, a: Account, b: Account, answer: str, actor: 
 
 def link_accounts(*, session: Session, links: Iterable[tuple[Account, Account, float]],
                   labels: dict[Account, str], linked_by: str) -> None:
-    """Make each pair one person (merging people already linked to either side)."""
+    """Make each pair one person (merging people already linked to either side).
+
+    The links are planned in memory (new people get a placeholder id below zero) and
+    written in bulk: one insert of the new people, one of the new accounts, and an
+    update per merge of two stored people (rare: a link joins two known groups).
+    """
     links = list(links)
     accounts = {acct for a, b, _ in links for acct in (a, b)}
-    person = persons_of(session=session, accounts=accounts)
+    stored = persons_of(session=session, accounts=accounts)
+    person = dict(stored)
+    fresh: dict[Account, float] = {}  # accounts to add, with the score that linked them
+    merged: list[tuple[int, int]] = []  # (stored person kept, stored person merged into it)
+    placeholders = 0
     for a, b, score in links:
         pa, pb = person.get(a), person.get(b)
         if pa is not None and pa == pb:
             continue
         if pa is None and pb is None:
-            new = Person(created_at=utcnow())
-            session.add(new)
-            session.flush()
-            pa = int(new.id or 0)
+            placeholders += 1
+            pa = -placeholders
         elif pa is None:
             pa, a, b = pb, b, a  # the linked side keeps its person
-        elif pb is not None:  # two people are one: move every account of pb
-            session.execute(sa.update(PersonAccount).where(
-                col(PersonAccount.person_id) == pb).values(person_id=pa))
-            person.update({k: pa for k, v in person.items() if v == pb})
-            session.execute(sa.delete(Person).where(col(Person.id) == pb))
+        elif pb is not None:  # two people are one: a stored one is kept
+            keep, gone = (pb, pa) if pa < 0 <= pb else (pa, pb)
+            if gone >= 0:
+                merged.append((keep, gone))
+            person.update({k: keep for k, v in person.items() if v == gone})
             continue
         for acct in (a, b):
-            if acct not in person or person[acct] != pa:
-                _add_account(session, pa, acct, labels.get(acct, ""), linked_by, score)
+            if person.get(acct) != pa:
                 person[acct] = pa
+                fresh.setdefault(acct, score)
+    now = utcnow()
+    for keep, gone in merged:
+        session.execute(sa.update(PersonAccount).where(
+            col(PersonAccount.person_id) == gone).values(person_id=keep))
+        session.execute(sa.delete(Person).where(col(Person.id) == gone))
+    wanted = sorted({person[acct] for acct in fresh if person[acct] < 0}, reverse=True)
+    real = dict(zip(wanted, _new_people(session, len(wanted), now), strict=True))
+    rows = [{"person_id": real.get(person[acct], person[acct]), "source": acct[0],
+             "author_key": acct[1], "label": labels.get(acct, "")[:300],
+             "linked_by": linked_by[:64], "score": score, "linked_at": now}
+            for acct, score in fresh.items() if acct not in stored]
+    if rows:
+        session.execute(sa.insert(PersonAccount), rows)
 
 
-def _add_account(session: Session, person_id: int, acct: Account, label: str, linked_by: str,
-                 score: float) -> None:
-    session.add(PersonAccount(person_id=person_id, source=acct[0], author_key=acct[1],
-                              label=label[:300], linked_by=linked_by[:64], score=score,
-                              linked_at=utcnow()))
+def _new_people(session: Session, count: int, now: Any) -> list[int]:
+    """Ids of ``count`` new people, in creation order."""
+    people = [Person(created_at=now) for _ in range(count)]
+    session.add_all(people)
     session.flush()
+    return [int(p.id or 0) for p in people]
 
 
 def unlink_account(*, session: Session, account: Account) -> int | None:

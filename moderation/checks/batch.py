@@ -30,10 +30,12 @@ class Checker:
     """Compiled settings plus the detection pool, reused across batches of one run."""
 
     def __init__(self, settings: Settings,
-                 author_rules: tuple[set[str], set[str]] | None = None) -> None:
+                 author_rules: tuple[set[str], set[str]] | None = None, pool: Any = None
+                 ) -> None:
         self.settings = settings
         self.rules = Rules.from_settings(settings, *(author_rules or ((), ())))
-        self.pool: Any = None
+        self.pool: Any = pool  # a caller's pool is the caller's to close
+        self.own_pool = pool is None
         self.works: dict[int, dedup.Work] = {}  # stored works seen by this run (a bounded cache)
         self.full: set[str] = set()  # dedup keys whose bucket holds BUCKET_CAP posts already
 
@@ -41,7 +43,7 @@ class Checker:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
+        if self.pool is not None and self.own_pool:
             self.pool.terminate()
             self.pool.join()
             self.pool = None
@@ -132,7 +134,7 @@ class Checker:
         if len(texts) >= language.POOL_MIN_TEXTS and self.settings.languages.workers != 1:
             if self.pool is None:  # started on first need: small runs never pay for it
                 self.pool = language.open_pool(self.settings.languages.workers)
-        if self.pool is not None and len(texts) >= language.POOL_MIN_TEXTS:
+        if self.pool is not None and texts:  # once there is a pool, it does all detection
             pending = self.pool.map_async(language.detect_one, texts, chunksize=16)
         return {"posts": posts, "cleaned": cleaned, "known": known, "todo": todo,
                 "texts": texts, "pending": pending}
@@ -253,7 +255,8 @@ class Checker:
             self.works.clear()
         missing = ids - self.works.keys()
         tags = self.rules.campaign_tags
-        for i, row in store.load_works(session=session, ids=missing).items():
+        for i, row in store.load_works(session=session, ids=missing,
+                                       columns=store.CANDIDATE_COLUMNS).items():
             text = dedup_text(row["text"] or "", campaign_tags=tags)
             self.works[i] = work_from_row(row, text, [])
         return {i: self.works[i] for i in ids if i in self.works}

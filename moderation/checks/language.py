@@ -143,16 +143,19 @@ def detect_many(texts: Sequence[str], pool: Any = None) -> list[tuple[str, float
     return [detect_one(t) for t in texts]
 
 
-def open_pool(workers: int) -> Any:
+def open_pool(workers: int, *, preload: bool = True) -> Any:
     """A process pool for detection, or None when one process is all there is.
 
     ``workers`` 0 means one per CPU, counting the checking process itself: it
-    checks duplicates and rules while the pool detects.
+    checks duplicates and rules while the pool detects.  ``preload=False`` forks
+    first and lets each worker load the profiles (about a second) while this
+    process goes on with other work (``cqf import`` reads its files meanwhile).
     """
     cpus = os.cpu_count() or 1
     if workers == 1 or (not workers and cpus < 2):
         return None
-    load_profiles()  # forked workers inherit loaded, seeded profiles
+    if preload:
+        load_profiles()  # forked workers inherit loaded, seeded profiles
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     return context.Pool(workers or cpus - 1, initializer=load_profiles)

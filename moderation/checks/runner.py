@@ -62,16 +62,17 @@ class CheckSummary:
 def run_checks(
     *, engine: Engine, settings: Settings, recheck: bool = False,
     on_progress: Callable[[int], None] | None = None, batch_size: int = BATCH_SIZE,
-    stop: threading.Event | None = None,
+    stop: threading.Event | None = None, pool: Any = None,
 ) -> CheckSummary:
     """Check every post with checked_at NULL; with ``recheck`` also refresh all others' flags.
 
-    ``stop`` ends the run after the batch in hand (the rest is checked next time).
+    ``stop`` ends the run after the batch in hand (the rest is checked next time);
+    ``pool`` is a language-detection pool the caller opened (and closes).
     """
     summary = CheckSummary()
     with session_scope(engine) as session:
         author_rules = people_rules(session=session)  # blocked/trusted from the console
-    with Checker(settings, author_rules) as checker:
+    with Checker(settings, author_rules, pool) as checker:
         _run(engine, checker, summary, on_progress, batch_size, recheck=False, stop=stop)
         if recheck:
             _run(engine, checker, summary, on_progress, batch_size, recheck=True, stop=stop)
