@@ -75,8 +75,11 @@ def main() -> None:
         corpus = Corpus(args.posts)
         paths = write_files(corpus.posts(), Path(tmp) / "files")
         migrate(url)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         elapsed = import_all(paths, url, args.profile)
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = used.ru_utime + used.ru_stime - before.ru_utime - before.ru_stime
+        peak = used.ru_maxrss / 1024
         quality = measure(url, corpus.labels)
         if args.dump:
             dump(url, args.dump)
@@ -84,6 +87,8 @@ def main() -> None:
     print(f"posts: {args.posts}  backend: {backend}  load: {os.getloadavg()[0]:.2f}")
     print(f"cqf import + checks: {elapsed:.1f} s = {args.posts / elapsed:,.0f} posts/s "
           f"({elapsed / args.posts * 1e6:.0f} us/post)")
+    print(f"cpu: {cpu:.1f} s in the cqf processes and their detection workers "
+          f"({cpu / args.posts * 1e6:.0f} us/post; the wall time above is what counts)")
     print(f"peak memory: largest cqf process {peak:.0f} MiB")
     print(quality.line())
 

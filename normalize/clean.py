@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import replace
@@ -30,6 +31,7 @@ MAX_DEPTH = 100  # JSON nesting of one record; real payloads stay under 20
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")  # json.loads joins valid pairs: these are lone
+_LONE = re.compile("[\ud800-\udfff]")
 
 
 def clean_text(value: str) -> str:
@@ -43,6 +45,8 @@ def clean_json(value: Any, depth: int = 0) -> tuple[Any, bool]:
     Strings (keys too) lose NUL and lone surrogates; infinite or NaN floats become
     their text ("inf"); nesting deeper than MAX_DEPTH raises ``NormalizeError``.
     """
+    if depth == 0 and _already_clean(value):
+        return value, False
     if depth > MAX_DEPTH:
         raise NormalizeError(f"nested deeper than {MAX_DEPTH} levels")
     if isinstance(value, str):
@@ -61,6 +65,28 @@ def clean_json(value: Any, depth: int = 0) -> tuple[Any, bool]:
         items = [clean_json(i, depth + 1) for i in value]
         return [i for i, _ in items], any(c for _, c in items)
     return value, False
+
+
+def _already_clean(value: Any) -> bool:
+    """Whether ``clean_json`` would change nothing, found by one round trip through JSON
+    (C code) instead of a walk in Python: most payloads are clean, and the walk was the
+    larger part of normalizing a tweet.
+
+    Anything the walk would change shows: ``\\u0000`` or a lone surrogate in the text,
+    ``NaN``/``Infinity``, or a value that does not come back equal (a key that is not a
+    string, a tuple); more brackets than ``MAX_DEPTH`` leaves the depth to the walk.
+    """
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        return False
+    if ("\\u0000" in text or "NaN" in text or "Infinity" in text or _LONE.search(text)
+            or text.count("{") + text.count("[") > MAX_DEPTH):
+        return False
+    try:
+        return bool(json.loads(text) == value)
+    except (ValueError, RecursionError):
+        return False
 
 
 def json_depth_exceeds(value: Any, limit: int = MAX_DEPTH) -> bool:

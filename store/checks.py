@@ -12,9 +12,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
+from cqfriends.store import bulk
 from cqfriends.store.models import DedupKey, LangCache, PostRow
 
 CHUNK = 500
+POST = PostRow.__table__  # type: ignore[attr-defined]
 CHECK_COLUMNS = ("id", "source", "source_id", "author_id", "author_name", "author_handle", "text",
                  "platform_lang", "hashtags", "mentions", "media", "created_at", "is_repost",
                  "repost_of", "status", "duplicate_of", "flags", "decided_by", "lang",
@@ -39,14 +41,14 @@ def load_posts(*, session: Session, after_id: int, limit: int, unchecked: bool =
                ) -> list[dict[str, Any]]:
     """The next ``limit`` posts after ``after_id`` (unchecked ones, or all for a recheck)."""
     connection = session.connection()
-    mark = _mark(connection)
+    mark = bulk.placeholder(connection)
     sql = f"SELECT {', '.join(CHECK_COLUMNS)} FROM post WHERE id > {mark}"
     if unchecked:
         sql += " AND checked_at IS NULL"
     sql += f" ORDER BY id LIMIT {mark}"
     if unchecked and connection.dialect.name == "postgresql":
         sql += " FOR UPDATE SKIP LOCKED"  # a concurrent run takes other posts
-    return _fetch(connection, sql, (after_id, limit), CHECK_COLUMNS)
+    return bulk.fetch(connection, POST, sql, (after_id, limit), CHECK_COLUMNS)
 
 
 def load_works(*, session: Session, ids: Iterable[int],
@@ -55,33 +57,13 @@ def load_works(*, session: Session, ids: Iterable[int],
     found: dict[int, dict[str, Any]] = {}
     ids = sorted(set(ids))
     connection = session.connection()
-    mark = _mark(connection)
+    mark = bulk.placeholder(connection)
     for start in range(0, len(ids), CHUNK):
         part = ids[start:start + CHUNK]
         sql = (f"SELECT {', '.join(columns)} FROM post "
                f"WHERE id IN ({', '.join([mark] * len(part))})")
-        found.update((r["id"], r) for r in _fetch(connection, sql, tuple(part), columns))
+        found.update((r["id"], r) for r in bulk.fetch(connection, POST, sql, tuple(part), columns))
     return found
-
-
-def _fetch(connection: Any, sql: str, params: tuple[Any, ...], names: Sequence[str]
-           ) -> list[dict[str, Any]]:
-    """Rows of plain SQL over post as dicts, each value converted by its column type's
-    result processor: what SQLAlchemy would return, without its per-row overhead."""
-    dialect = connection.dialect
-    columns = PostRow.__table__.c  # type: ignore[attr-defined]
-    result = connection.exec_driver_sql(sql, params)
-    kinds = [d[1] for d in result.cursor.description]  # the driver's type codes
-    convert = [(i, f) for i, name in enumerate(names)
-               if (f := columns[name].type.dialect_impl(dialect).result_processor(
-                   dialect, kinds[i])) is not None]
-    out = []
-    for row in result:
-        values = list(row)
-        for i, f in convert:
-            values[i] = f(values[i])
-        out.append(dict(zip(names, values, strict=True)))
-    return out
 
 
 def find_keys(*, session: Session, keys: Iterable[str]) -> dict[str, list[int]]:
@@ -93,14 +75,14 @@ def find_keys(*, session: Session, keys: Iterable[str]) -> dict[str, list[int]]:
     found: dict[str, list[int]] = {}
     keys = sorted(set(keys))
     connection = session.connection()
-    mark = _mark(connection)
+    mark = bulk.placeholder(connection)
     table = DedupKey.__tablename__
     for start in range(0, len(keys), CHUNK):
         part = keys[start:start + CHUNK]
         marks = ", ".join([mark] * len(part))
         rows = connection.exec_driver_sql(
             f"SELECT key, post_id FROM {table} WHERE key IN ({marks})", tuple(part))
-        for key, post_id in rows:
+        for key, post_id in rows.fetchall():
             found.setdefault(key, []).append(post_id)
     for ids in found.values():
         ids.sort()
@@ -112,14 +94,9 @@ def add_keys(*, session: Session, rows: Sequence[tuple[str, int]]) -> None:
     if not rows:
         return
     connection = session.connection()
-    mark = _mark(connection)
+    mark = bulk.placeholder(connection)
     connection.exec_driver_sql(
         f"INSERT INTO {DedupKey.__tablename__} (key, post_id) VALUES ({mark}, {mark})", list(rows))
-
-
-def _mark(connection: Any) -> str:
-    """The driver's parameter placeholder (sqlite3: ``?``, psycopg: ``%s``)."""
-    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
 
 
 def find_post_ids(*, session: Session, keys: Iterable[str]) -> dict[str, int]:
@@ -184,28 +161,7 @@ def save_results(*, session: Session, results: Sequence[dict[str, Any]]) -> None
     for columns, rows in groups.items():
         stmt = sa.update(PostRow).where(col(PostRow.id) == sa.bindparam("_id")).values(
             **{c: sa.bindparam(c) for c in columns if c != "_id"})
-        _executemany(connection, stmt, rows)
-
-
-def _executemany(connection: Any, stmt: Any, rows: list[dict[str, Any]]) -> None:
-    """``connection.execute(stmt, rows)`` for an UPDATE of post, as one driver executemany.
-
-    The statement is compiled once and each value converted by its column type's
-    own bind processor (so stored values are what SQLAlchemy would store), which
-    skips SQLAlchemy's per-row parameter handling: most of the time of a batch.
-    """
-    dialect = connection.dialect
-    compiled = stmt.compile(dialect=dialect)
-    columns = PostRow.__table__.c  # type: ignore[attr-defined]
-    convert = {name: columns[name].type.dialect_impl(dialect).bind_processor(dialect)
-               for name in rows[0] if name in columns}
-    convert = {name: f for name, f in convert.items() if f is not None}
-    for row in rows:
-        for name, f in convert.items():
-            row[name] = f(row[name])
-    order = compiled.positiontup
-    params: list[Any] = [tuple(row[n] for n in order) for row in rows] if order else rows
-    connection.exec_driver_sql(str(compiled), params)
+        bulk.executemany(connection, POST, stmt, rows)
 
 
 def count_unchecked(*, session: Session, everything: bool = False) -> int:

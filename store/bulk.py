@@ -1,0 +1,58 @@
+"""Many rows through the driver, with the values SQLAlchemy itself would store and return.
+
+SQLAlchemy's per-row parameter and result handling costs more than the database
+work for the big batches of ``cqf import`` and the checks.  Here a statement is
+compiled once (or written as plain SQL), each value is converted by its column
+type's own bind or result processor, and the rows go through the driver's
+executemany / fetchall: the same values, written and read back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+
+def placeholder(connection: Any) -> str:
+    """The driver's parameter placeholder (sqlite3: ``?``, psycopg: ``%s``)."""
+    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
+
+
+def executemany(connection: Any, table: sa.Table, stmt: Any, rows: list[dict[str, Any]]) -> None:
+    """``connection.execute(stmt, rows)``, where every row has the same keys (left as they are).
+
+    The keys are ``stmt``'s bind names: a column of ``table`` (converted by its type)
+    or another name (passed as is, such as ``_id`` in ``WHERE id = :_id``).
+    """
+    if not rows:
+        return
+    dialect = connection.dialect
+    compiled = stmt.compile(dialect=dialect)
+    names = list(compiled.positiontup or rows[0])
+    convert = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect)
+               if n in table.c else None for n in names]
+    steps = list(zip(names, convert, strict=True))
+    values = [[f(row[n]) if f else row[n] for n, f in steps] for row in rows]
+    params: list[Any] = ([tuple(v) for v in values] if compiled.positiontup
+                         else [dict(zip(names, v, strict=True)) for v in values])
+    connection.exec_driver_sql(str(compiled), params)
+
+
+def fetch(connection: Any, table: sa.Table, sql: str, params: tuple[Any, ...],
+          names: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows of plain SQL selecting the columns ``names`` of ``table``, as dicts."""
+    dialect = connection.dialect
+    result = connection.exec_driver_sql(sql, params)
+    kinds = [d[1] for d in result.cursor.description]  # the driver's type codes
+    convert = [(i, f) for i, name in enumerate(names)
+               if (f := table.c[name].type.dialect_impl(dialect).result_processor(
+                   dialect, kinds[i])) is not None]
+    out = []
+    for row in result.fetchall():
+        values = list(row)
+        for i, f in convert:
+            values[i] = f(values[i])
+        out.append(dict(zip(names, values, strict=True)))
+    return out
