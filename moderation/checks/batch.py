@@ -199,17 +199,22 @@ class Checker:
             work = works.get(post["id"])
             if work is None:
                 continue
+            earliest, latest = work.created_at - window, work.created_at + window
             candidates: dict[int, tuple[dedup.Work, set[str]]] = {}
             for key in work.keys:
-                others = [known[i] for i in stored.get(key, [])[:dedup.BUCKET_CAP] if i in known]
-                for other in others + batch_index.get(key, []):
-                    if abs(other.created_at - work.created_at) <= window:
-                        candidates.setdefault(other.id, (other, set()))[1].add(key)
+                others = [known[i] for i in stored.get(key, ())[:dedup.BUCKET_CAP] if i in known]
+                others.extend(batch_index.get(key, ()))
+                for other in others:
+                    if earliest <= other.created_at <= latest:
+                        if (entry := candidates.get(other.id)) is None:
+                            candidates[other.id] = (other, {key})
+                        else:
+                            entry[1].add(key)
             found.append((work, dedup.verify(work, candidates.values(), threshold=opts.threshold,
                                              copy_min_chars=opts.copy_min_chars)))
             for key in work.keys:
                 bucket = batch_index.setdefault(key, [])
-                if len(stored.get(key, [])) + len(bucket) < dedup.BUCKET_CAP:
+                if len(stored.get(key, ())) + len(bucket) < dedup.BUCKET_CAP:
                     bucket.append(work)
                     inserts.append((key, work.id))
         by_key = self._stored_flags(session, found, {w.key for w in works.values()})

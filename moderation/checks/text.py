@@ -7,10 +7,12 @@ the campaign ones) and emoji, so that captions compare on what people wrote.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
 
+CACHED_TEXTS = 8192  # a post's caption is cleaned several ways by several checks: once each
 URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 MENTION = re.compile(r"(?<![\w@])@[\w.]+")
 HASHTAG = re.compile(r"#([^\s#@.,;:!?，。！？、\"'()\[\]{}<>]+)")
@@ -26,6 +28,7 @@ _WIDE = re.compile("[\u2e80-\u9fff\uac00-\ud7af]")
 NOT_WORD = re.compile(r"[^\w\s]|_")
 
 
+@functools.lru_cache(maxsize=CACHED_TEXTS)
 def fold(text: str) -> str:
     """Width- and case-insensitive form: ``＃Ｃｈｏｎｇｑｉｎｇ`` -> ``#chongqing``."""
     return unicodedata.normalize("NFKC", text or "").casefold()
@@ -43,7 +46,12 @@ def strip_symbols(text: str) -> str:
 
 def hashtags_in(text: str) -> list[str]:
     """Hashtags written in ``text`` as ``tag_key`` forms (the normalizers' list may miss some)."""
-    return [tag_key(m) for m in HASHTAG.findall(fold(text))]
+    return list(_hashtags(text))
+
+
+@functools.lru_cache(maxsize=CACHED_TEXTS)
+def _hashtags(text: str) -> tuple[str, ...]:
+    return tuple(tag_key(m) for m in HASHTAG.findall(fold(text)))
 
 
 def strip_markup(text: str, *, drop_tags: Iterable[str] | None = None) -> str:
@@ -52,13 +60,17 @@ def strip_markup(text: str, *, drop_tags: Iterable[str] | None = None) -> str:
     ``drop_tags=None`` removes every hashtag; otherwise only those whose ``tag_key``
     is in ``drop_tags`` go and the others stay as plain words.
     """
-    text = MENTION.sub(" ", URL.sub(" ", fold(text)))
     if drop_tags is None:
-        text = HASHTAG.sub(" ", text)
-    else:
-        drop = set(drop_tags)
-        text = HASHTAG.sub(lambda m: " " if tag_key(m.group(1)) in drop else f" {m.group(1)} ",
-                           text)
+        return _without_markup(text)
+    drop = set(drop_tags)
+    text = HASHTAG.sub(lambda m: " " if tag_key(m.group(1)) in drop else f" {m.group(1)} ",
+                       MENTION.sub(" ", URL.sub(" ", fold(text))))
+    return SPACES.sub(" ", strip_symbols(text)).strip()
+
+
+@functools.lru_cache(maxsize=CACHED_TEXTS)
+def _without_markup(text: str) -> str:
+    text = HASHTAG.sub(" ", MENTION.sub(" ", URL.sub(" ", fold(text))))
     return SPACES.sub(" ", strip_symbols(text)).strip()
 
 
