@@ -91,15 +91,17 @@ def _already_clean(value: Any) -> bool:
 
 def json_depth_exceeds(value: Any, limit: int = MAX_DEPTH) -> bool:
     """True when ``value`` nests deeper than ``limit`` (iterative: no recursion limit)."""
-    stack = [(value, 0)]
-    while stack:
+    if limit < 0:
+        return True
+    stack = [(value, 0)] if isinstance(value, dict | list) else []
+    while stack:  # only containers go on the stack: a child's depth is its parent's + 1
         item, depth = stack.pop()
-        if depth > limit:
+        items = item.values() if isinstance(item, dict) else item
+        if not items:
+            continue
+        if depth >= limit:
             return True
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
+        stack.extend((v, depth + 1) for v in items if isinstance(v, dict | list))
     return False
 
 

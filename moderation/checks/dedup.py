@@ -11,6 +11,7 @@ post no matter how common a phrase is.  Candidates are verified with
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -33,6 +34,7 @@ BUCKET_CAP = 12
 PLATFORMS = {"twitter": "Twitter/X", "facebook": "Facebook", "instagram": "Instagram",
              "douyin": "Douyin", "tiktok": "TikTok"}
 _BAND_KEY = "t%d:" + ".".join(["%x"] * ROWS)
+_NOT_ALNUM = re.compile(r"[\W_]")  # \w is str.isalnum() plus "_"
 _DOUYIN_VIDEO = re.compile(r"douyin\.com/(?:video|note)/(\d{6,})|modal_id=(\d{6,})")
 
 
@@ -65,12 +67,12 @@ class Match:
     score: float
 
 
+@functools.lru_cache(maxsize=65536)
 def author_names(handle: str, name: str) -> frozenset[str]:
     """Handles and display names folded to letters and digits, for cross-platform identity."""
     names = set()
     for value in (handle, name):
-        folded = "".join(c for c in unicodedata.normalize("NFKC", value or "").casefold()
-                         if c.isalnum())
+        folded = _NOT_ALNUM.sub("", unicodedata.normalize("NFKC", value or "").casefold())
         if len(folded) >= 3:
             names.add(folded)
     return frozenset(names)

@@ -20,6 +20,7 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -86,31 +87,27 @@ def text_hash(cleaned: str) -> str:
 @functools.lru_cache(maxsize=1 << 14)  # asked by needs_detection, then by decide
 def weighted_length(cleaned: str) -> int:
     """Letters, an ideograph/syllable block counting as two (they carry more than a letter)."""
-    return sum(2 if _wide(c) else 1 for c in cleaned if c.isalpha())
+    return _letters(cleaned) + _letters("".join(_WIDE.findall(cleaned)))
 
 
-def _wide(c: str) -> bool:
-    return "\u2e80" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af" or "\uf900" <= c <= "\ufaff"
+def _letters(text: str) -> int:
+    return sum(map(str.isalpha, text))
+
+
+_WIDE = re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_KANA = re.compile("[\u3040-\u30ff]")
+_HANGUL = re.compile("[\uac00-\ud7af\u1100-\u11ff]")
+_HAN = re.compile("[\u4e00-\u9fff\u3400-\u4dbf]")
+_THAI = re.compile("[\u0e00-\u0e7f]")
 
 
 @functools.lru_cache(maxsize=1 << 14)
 def script_language(cleaned: str) -> str | None:
     """Scripts used by one language only: Hangul, kana, Thai; pure Han is Chinese."""
-    counts = {"han": 0, "kana": 0, "hangul": 0, "thai": 0, "other": 0}
-    for c in cleaned:
-        if not c.isalpha():
-            continue
-        if "\u3040" <= c <= "\u30ff":
-            counts["kana"] += 1
-        elif "\uac00" <= c <= "\ud7af" or "\u1100" <= c <= "\u11ff":
-            counts["hangul"] += 1
-        elif "\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf":
-            counts["han"] += 1
-        elif "\u0e00" <= c <= "\u0e7f":
-            counts["thai"] += 1
-        else:
-            counts["other"] += 1
-    total = sum(counts.values())
+    total = _letters(cleaned)  # letters only; the ranges do not overlap
+    counts = {name: _letters("".join(pattern.findall(cleaned))) for name, pattern in (
+        ("kana", _KANA), ("hangul", _HANGUL), ("han", _HAN), ("thai", _THAI))}
+    counts["other"] = total - sum(counts.values())
     if not total or counts["other"] > 0.1 * total:
         return None
     if counts["kana"]:
