@@ -88,6 +88,9 @@ def _sqlite_read_only_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-u
     dbapi_conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
 
 
+CACHE_KIB = 65536  # per connection; SQLite's 2 MiB default re-reads the indexes of big imports
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
     # Let SQLAlchemy issue BEGIN itself (see _sqlite_begin).
     dbapi_conn.isolation_level = None
@@ -96,6 +99,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
         cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
     cur.close()
 
