@@ -20,6 +20,36 @@ def placeholder(connection: Any) -> str:
     return "?" if connection.dialect.paramstyle == "qmark" else "%s"
 
 
+def matching(connection: Any, column: str, values: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
+    """``column IN (...)`` as SQL and parameters: on PostgreSQL ``= ANY(array)``, one
+    parameter however many values (psycopg parses no placeholder lists)."""
+    if connection.dialect.name == "postgresql":
+        return f"{column} = ANY(%s)", (list(values),)
+    mark = placeholder(connection)
+    return f"{column} IN ({', '.join([mark] * len(values))})", tuple(values)
+
+
+def chunk_size(connection: Any) -> int:
+    """How many values one ``matching`` clause takes (SQLite counts its parameters)."""
+    return 10_000 if connection.dialect.name == "postgresql" else 500
+
+
+def insert_rows(connection: Any, table: str, columns: Sequence[str],
+                rows: Sequence[tuple[Any, ...]]) -> None:
+    """Plain values (text, numbers) into ``table``: COPY on PostgreSQL, else executemany."""
+    if not rows:
+        return
+    names = ", ".join(columns)
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join([placeholder(connection)] * len(columns))
+    connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(rows))
+
+
 def executemany(connection: Any, table: sa.Table, stmt: Any, rows: list[dict[str, Any]]) -> None:
     """``connection.execute(stmt, rows)``, where every row has the same keys (left as they are).
 

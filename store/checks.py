@@ -57,12 +57,11 @@ def load_works(*, session: Session, ids: Iterable[int],
     found: dict[int, dict[str, Any]] = {}
     ids = sorted(set(ids))
     connection = session.connection()
-    mark = bulk.placeholder(connection)
-    for start in range(0, len(ids), CHUNK):
-        part = ids[start:start + CHUNK]
-        sql = (f"SELECT {', '.join(columns)} FROM post "
-               f"WHERE id IN ({', '.join([mark] * len(part))})")
-        found.update((r["id"], r) for r in bulk.fetch(connection, POST, sql, tuple(part), columns))
+    size = bulk.chunk_size(connection)
+    for start in range(0, len(ids), size):
+        where, params = bulk.matching(connection, "id", ids[start:start + size])
+        sql = f"SELECT {', '.join(columns)} FROM post WHERE {where}"
+        found.update((r["id"], r) for r in bulk.fetch(connection, POST, sql, params, columns))
     return found
 
 
@@ -75,13 +74,11 @@ def find_keys(*, session: Session, keys: Iterable[str]) -> dict[str, list[int]]:
     found: dict[str, list[int]] = {}
     keys = sorted(set(keys))
     connection = session.connection()
-    mark = bulk.placeholder(connection)
-    table = DedupKey.__tablename__
-    for start in range(0, len(keys), CHUNK):
-        part = keys[start:start + CHUNK]
-        marks = ", ".join([mark] * len(part))
+    size = bulk.chunk_size(connection)
+    for start in range(0, len(keys), size):
+        where, params = bulk.matching(connection, "key", keys[start:start + size])
         rows = connection.exec_driver_sql(
-            f"SELECT key, post_id FROM {table} WHERE key IN ({marks})", tuple(part))
+            f"SELECT key, post_id FROM {DedupKey.__tablename__} WHERE {where}", params)
         for key, post_id in rows.fetchall():
             found.setdefault(key, []).append(post_id)
     for ids in found.values():
@@ -90,13 +87,8 @@ def find_keys(*, session: Session, keys: Iterable[str]) -> dict[str, list[int]]:
 
 
 def add_keys(*, session: Session, rows: Sequence[tuple[str, int]]) -> None:
-    """Add index entries; plain DB-API executemany, as these are most of the rows checks write."""
-    if not rows:
-        return
-    connection = session.connection()
-    mark = bulk.placeholder(connection)
-    connection.exec_driver_sql(
-        f"INSERT INTO {DedupKey.__tablename__} (key, post_id) VALUES ({mark}, {mark})", list(rows))
+    """Add index entries in bulk (COPY on PostgreSQL): most of the rows checks write."""
+    bulk.insert_rows(session.connection(), DedupKey.__tablename__, ("key", "post_id"), rows)
 
 
 def find_post_ids(*, session: Session, keys: Iterable[str]) -> dict[str, int]:
