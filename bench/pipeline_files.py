@@ -1,5 +1,5 @@
 """The checks corpus written as the files people import: X search pages (JSONL), Facebook
-Graph pages (JSON), Douyin captures (Zeeschuimer NDJSON); one file per platform per part."""
+Graph pages (JSONL), Douyin captures (Zeeschuimer NDJSON); one file per platform per part."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def douyin_item(post: Post) -> dict[str, Any]:
 def write_files(posts: Iterable[Post], folder: Path) -> dict[str, Path]:
     """One file per platform; returns {source: path}."""
     folder.mkdir(parents=True, exist_ok=True)
-    paths = {"twitter": folder / "x-search.jsonl", "facebook": folder / "facebook-feed.json",
+    paths = {"twitter": folder / "x-search.jsonl", "facebook": folder / "facebook-feed.jsonl",
              "douyin": folder / "douyin-topic.ndjson"}
     handles = {s: p.open("w", encoding="utf-8") for s, p in paths.items()}
     page: list[Post] = []
@@ -70,16 +70,24 @@ def write_files(posts: Iterable[Post], folder: Path) -> dict[str, Path]:
             if len(page) == PAGE:
                 _write_page(handles["twitter"], page)
                 page = []
-        elif post.source == "facebook":
+        elif post.source == "facebook":  # one Graph page of PAGE posts per line, as saved
             facebook.append(facebook_item(post))
+            if len(facebook) == PAGE:
+                _write_line(handles["facebook"], {"data": facebook})
+                facebook = []
         else:
-            handles["douyin"].write(json.dumps(douyin_item(post), ensure_ascii=False) + "\n")
+            _write_line(handles["douyin"], douyin_item(post))
     if page:
         _write_page(handles["twitter"], page)
-    json.dump({"data": facebook}, handles["facebook"], ensure_ascii=False)
+    if facebook:
+        _write_line(handles["facebook"], {"data": facebook})
     for handle in handles.values():
         handle.close()
     return paths
+
+
+def _write_line(handle: Any, value: Any) -> None:
+    handle.write(json.dumps(value, ensure_ascii=False) + "\n")
 
 
 def _write_page(handle: Any, posts: list[Post]) -> None:
@@ -88,4 +96,4 @@ def _write_page(handle: Any, posts: list[Post]) -> None:
     page = {"data": [t for t, _, _ in parts], "includes": {
         "users": users, "media": [m for _, _, ms in parts for m in ms]},
         "meta": {"result_count": len(parts)}}
-    handle.write(json.dumps(page, ensure_ascii=False) + "\n")
+    _write_line(handle, page)
