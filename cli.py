@@ -216,7 +216,7 @@ def import_command(
     checks an earlier run did not finish are finished now.
     """
     from cqfriends.jobs.ingest import import_files
-    from cqfriends.moderation.checks.language import open_pool
+    from cqfriends.moderation.checks.language import close_pool, open_pool
     from cqfriends.moderation.checks.runner import run_checks
 
     settings = load(config)
@@ -233,9 +233,7 @@ def import_command(
                 progress.update(task, description="checking")
                 run_checks(engine=engine, settings=settings, pool=pool)
     finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
+        close_pool(pool)
     for error in summary.errors:
         err_console.print(f"[yellow]bad:[/] {term(error)}")
     if summary.bad > len(summary.errors):

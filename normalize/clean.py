@@ -31,7 +31,6 @@ MAX_DEPTH = 100  # JSON nesting of one record; real payloads stay under 20
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")  # json.loads joins valid pairs: these are lone
-_LONE = re.compile("[\ud800-\udfff]")
 
 
 def clean_text(value: str) -> str:
@@ -72,7 +71,8 @@ def _already_clean(value: Any) -> bool:
     (C code) instead of a walk in Python: most payloads are clean, and the walk was the
     larger part of normalizing a tweet.
 
-    Anything the walk would change shows: ``\\u0000`` or a lone surrogate in the text,
+    Anything the walk would change shows: ``\\u0000`` (JSON escapes NUL) or a lone
+    surrogate in the text,
     ``NaN``/``Infinity``, or a value that does not come back equal (a key that is not a
     string, a tuple); more brackets than ``MAX_DEPTH`` leaves the depth to the walk.
     """
@@ -80,7 +80,7 @@ def _already_clean(value: Any) -> bool:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError, RecursionError):
         return False
-    if ("\\u0000" in text or "NaN" in text or "Infinity" in text or _LONE.search(text)
+    if ("\\u0000" in text or "NaN" in text or "Infinity" in text or _BAD_CHARS.search(text)
             or text.count("{") + text.count("[") > MAX_DEPTH):
         return False
     try:

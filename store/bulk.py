@@ -60,13 +60,12 @@ def executemany(connection: Any, table: sa.Table, stmt: Any, rows: list[dict[str
         return
     dialect = connection.dialect
     compiled = stmt.compile(dialect=dialect)
-    names = list(compiled.positiontup or rows[0])
-    convert = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect)
-               if n in table.c else None for n in names]
-    steps = list(zip(names, convert, strict=True))
-    values = [[f(row[n]) if f else row[n] for n, f in steps] for row in rows]
-    params: list[Any] = ([tuple(v) for v in values] if compiled.positiontup
-                         else [dict(zip(names, v, strict=True)) for v in values])
+    steps = [(n, table.c[n].type.dialect_impl(dialect).bind_processor(dialect)
+              if n in table.c else None) for n in compiled.positiontup or rows[0]]
+    params: list[Any] = (
+        [tuple(f(row[n]) if f else row[n] for n, f in steps) for row in rows]
+        if compiled.positiontup  # qmark (sqlite3); psycopg takes named parameters
+        else [{n: f(row[n]) if f else row[n] for n, f in steps} for row in rows])
     connection.exec_driver_sql(str(compiled), params)
 
 

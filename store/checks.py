@@ -27,10 +27,6 @@ WORK_COLUMNS = ("id", "source", "source_id", "author_id", "author_name", "author
                 "created_at", "duplicate_of", "flags", "decided_by", "status")
 
 
-def _columns(names: Iterable[str]) -> list[Any]:
-    return [getattr(PostRow, n) for n in names]
-
-
 def prepare_session(*, session: Session) -> None:
     """SQLite: a page cache big enough for the dedup index (128 MiB; the default is 2 MiB)."""
     if session.get_bind().dialect.name == "sqlite":

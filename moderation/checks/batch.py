@@ -43,9 +43,8 @@ class Checker:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.pool is not None and self.own_pool:
-            self.pool.terminate()
-            self.pool.join()
+        if self.own_pool:
+            language.close_pool(self.pool)
             self.pool = None
 
     # -- a batch of unchecked posts -------------------------------------------------------

@@ -11,7 +11,6 @@ post no matter how common a phrase is.  Candidates are verified with
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import unicodedata
@@ -23,7 +22,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from cqfriends.moderation.checks.text import URL, weighted_length
+from cqfriends.moderation.checks.text import URL, cached_text, weighted_length
 from cqfriends.store.authors import author_key
 
 SHINGLE = 4
@@ -67,7 +66,7 @@ class Match:
     score: float
 
 
-@functools.lru_cache(maxsize=65536)
+@cached_text
 def author_names(handle: str, name: str) -> frozenset[str]:
     """Handles and display names folded to letters and digits, for cross-platform identity."""
     names = set()

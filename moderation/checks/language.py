@@ -158,6 +158,13 @@ def open_pool(workers: int, *, preload: bool = True) -> Any:
     return context.Pool(workers or cpus - 1, initializer=load_profiles)
 
 
+def close_pool(pool: Any) -> None:
+    """Stop the workers of a pool ``open_pool`` made (None: nothing to do)."""
+    if pool is not None:
+        pool.terminate()
+        pool.join()
+
+
 def decide(
     *, platform_lang: str | None, detected: tuple[str, float] | None, cleaned: str,
     min_confidence: float, min_chars: int,

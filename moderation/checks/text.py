@@ -10,9 +10,12 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
+T = TypeVar("T")
 CACHED_TEXTS = 8192  # a post's caption is cleaned several ways by several checks: once each
+CACHED_CHARS = 2000  # longer texts are not kept: a cache of captions must stay small
 URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 MENTION = re.compile(r"(?<![\w@])@[\w.]+")
 HASHTAG = re.compile(r"#([^\s#@.,;:!?，。！？、\"'()\[\]{}<>]+)")
@@ -28,7 +31,20 @@ _WIDE = re.compile("[\u2e80-\u9fff\uac00-\ud7af]")
 NOT_WORD = re.compile(r"[^\w\s]|_")
 
 
-@functools.lru_cache(maxsize=CACHED_TEXTS)
+def cached_text(function: Callable[..., T]) -> Callable[..., T]:
+    """``function`` of strings, remembered for the last CACHED_TEXTS short arguments."""
+    cached = functools.lru_cache(maxsize=CACHED_TEXTS)(function)
+
+    @functools.wraps(function)
+    def call(*texts: str) -> T:
+        if sum(len(t or "") for t in texts) > CACHED_CHARS:
+            return function(*texts)
+        return cached(*texts)
+
+    return call
+
+
+@cached_text
 def fold(text: str) -> str:
     """Width- and case-insensitive form: ``＃Ｃｈｏｎｇｑｉｎｇ`` -> ``#chongqing``."""
     return unicodedata.normalize("NFKC", text or "").casefold()
@@ -49,7 +65,7 @@ def hashtags_in(text: str) -> list[str]:
     return list(_hashtags(text))
 
 
-@functools.lru_cache(maxsize=CACHED_TEXTS)
+@cached_text
 def _hashtags(text: str) -> tuple[str, ...]:
     return tuple(tag_key(m) for m in HASHTAG.findall(fold(text)))
 
@@ -68,7 +84,7 @@ def strip_markup(text: str, *, drop_tags: Iterable[str] | None = None) -> str:
     return SPACES.sub(" ", strip_symbols(text)).strip()
 
 
-@functools.lru_cache(maxsize=CACHED_TEXTS)
+@cached_text
 def _without_markup(text: str) -> str:
     text = HASHTAG.sub(" ", MENTION.sub(" ", URL.sub(" ", fold(text))))
     return SPACES.sub(" ", strip_symbols(text)).strip()
