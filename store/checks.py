@@ -33,18 +33,23 @@ def prepare_session(*, session: Session) -> None:
         session.connection().exec_driver_sql("PRAGMA cache_size = -131072")
 
 
-def load_posts(*, session: Session, after_id: int, limit: int, unchecked: bool = True
+def load_posts(*, session: Session, after_id: int, limit: int, unchecked: bool = True,
+               columns: tuple[str, ...] = CHECK_COLUMNS, claim: bool = True
                ) -> list[dict[str, Any]]:
-    """The next ``limit`` posts after ``after_id`` (unchecked ones, or all for a recheck)."""
+    """The next ``limit`` posts after ``after_id`` (unchecked ones, or all for a recheck).
+
+    ``claim=False`` only looks (a read a batch ahead): on PostgreSQL it locks nothing,
+    so the run that checks those posts next is not made to skip them.
+    """
     connection = session.connection()
     mark = bulk.placeholder(connection)
-    sql = f"SELECT {', '.join(CHECK_COLUMNS)} FROM post WHERE id > {mark}"
+    sql = f"SELECT {', '.join(columns)} FROM post WHERE id > {mark}"
     if unchecked:
         sql += " AND checked_at IS NULL"
     sql += f" ORDER BY id LIMIT {mark}"
-    if unchecked and connection.dialect.name == "postgresql":
+    if claim and unchecked and connection.dialect.name == "postgresql":
         sql += " FOR UPDATE SKIP LOCKED"  # a concurrent run takes other posts
-    return bulk.fetch(connection, POST, sql, (after_id, limit), CHECK_COLUMNS)
+    return bulk.fetch(connection, POST, sql, (after_id, limit), columns)
 
 
 def load_works(*, session: Session, ids: Iterable[int],

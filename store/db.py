@@ -60,6 +60,15 @@ def get_engine(url: str) -> Engine:
                                           "connect_timeout": CONNECT_TIMEOUT_SECONDS})
 
 
+def private_engine(url: str) -> Engine:
+    """An engine like ``get_engine``'s but outside its cache, for a forked worker process.
+
+    A forked child inherits its parent's pooled connections; using (or closing) one
+    would break the parent's session, so the child opens its own.
+    """
+    return get_engine.__wrapped__(url)
+
+
 def sqlite_read_only_url(url: str) -> tuple[str, bool]:
     """The URL to open, and whether it is read-only (the file or its folder is not writable).
 

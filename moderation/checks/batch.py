@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -12,14 +13,16 @@ from sqlmodel import Session
 from cqfriends.moderation.checks import dedup, language
 from cqfriends.moderation.checks.clusters import DEDUP_CODES, Folder, Outcome, work_from_row
 from cqfriends.moderation.checks.people import People
+from cqfriends.moderation.checks.prepare import Prepared, inputs, prepare, prepare_after
 from cqfriends.moderation.checks.rules import Flag, Rules, flag
-from cqfriends.moderation.checks.text import dedup_text, is_retweet_text, language_text
+from cqfriends.moderation.checks.text import dedup_text
 from cqfriends.settings import Settings
 from cqfriends.store import checks as store
 from cqfriends.store.identity import accounts_of, link_accounts, persons_of
 from cqfriends.store.media import MEDIA_MISSING
 from cqfriends.store.models import utcnow
 
+log = logging.getLogger(__name__)
 WORK_CACHE = 300_000
 FULL_KEYS = 2_000_000
 HUMAN_KEPT = ("status", "reason", "duplicate_of")  # a moderator's decision is never redone
@@ -38,6 +41,7 @@ class Checker:
         self.own_pool = pool is None
         self.works: dict[int, dedup.Work] = {}  # stored works seen by this run (a bounded cache)
         self.full: set[str] = set()  # dedup keys whose bucket holds BUCKET_CAP posts already
+        self.ahead: Any = None  # the next batch, being prepared in the pool (prepare.py)
 
     def __enter__(self) -> Checker:
         return self
@@ -49,9 +53,12 @@ class Checker:
 
     # -- a batch of unchecked posts -------------------------------------------------------
     def check_batch(self, session: Session, posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        last_id = max(p["id"] for p in posts)
         posts = sorted(posts, key=lambda p: (p["created_at"], p["id"]))
-        detection = self._start_languages(session, posts)
-        folder, outcomes = self._dedup(session, posts)
+        prepared = self._prepared(posts)
+        detection = self._start_languages(session, posts, prepared)
+        self._prepare_ahead(session, after_id=last_id, limit=len(posts))
+        folder, outcomes = self._dedup(session, posts, prepared)
         counts = self._author_days(session, posts)
         langs = self._finish_languages(session, detection)
         now, results = utcnow(), []
@@ -60,7 +67,8 @@ class Checker:
             dedup_flags = folder.touched.get(post["id"], outcome.flags)
             lang, lang_flags = langs[post["id"]]
             flags = dedup_flags + lang_flags + self.rules.evaluate(
-                post, posts_that_day=counts.of(post)) + _owned_elsewhere(post)
+                post, posts_that_day=counts.of(post), content=prepared[post["id"]].content
+            ) + _owned_elsewhere(post)
             row = {"id": post["id"], "lang": lang.lang, "lang_confidence": lang.confidence,
                    "flags": flags, "duplicate_of": outcome.duplicate_of, "checked_at": now}
             if any(f["code"] == "repost" for f in dedup_flags) or outcome.duplicate_of:
@@ -75,7 +83,8 @@ class Checker:
 
     # -- recheck: language and rules again, duplicates and decisions kept ------------------
     def recheck_batch(self, session: Session, posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        detection = self._start_languages(session, posts)
+        prepared = self._prepared(posts)
+        detection = self._start_languages(session, posts, prepared)
         counts = self._author_days(session, posts)
         langs = self._finish_languages(session, detection)
         now, results = utcnow(), []
@@ -83,7 +92,7 @@ class Checker:
             lang, lang_flags = langs[post["id"]]
             kept = [f for f in post["flags"] or [] if f["code"] in DEDUP_CODES | OWNED_ELSEWHERE]
             flags = kept + lang_flags + self.rules.evaluate(
-                post, posts_that_day=counts.of(post))
+                post, posts_that_day=counts.of(post), content=prepared[post["id"]].content)
             row: dict[str, Any] = {"id": post["id"], "lang": lang.lang,
                                    "lang_confidence": lang.confidence, "flags": flags}
             if post["status"] in ("pending", "rejected", "approved", "collected"):
@@ -92,6 +101,30 @@ class Checker:
         return results
 
     # -- pieces -------------------------------------------------------------------------
+    def _prepared(self, posts: list[dict[str, Any]]) -> dict[int, Prepared]:
+        """Each post's pure part: from the pool's look ahead where still current, else here."""
+        ahead: dict[int, Prepared] = {}
+        if self.ahead is not None:
+            try:
+                ahead = self.ahead.get()
+            except Exception:  # noqa: BLE001 - only a head start: prepare them here instead
+                log.warning("preparing the batch ahead failed; preparing it here", exc_info=True)
+            self.ahead = None
+        out = {}
+        for post in posts:
+            known = ahead.get(post["id"])
+            if known is None or known.inputs != inputs(post):
+                known = prepare(post, self.settings, self.rules)
+            out[post["id"]] = known
+        return out
+
+    def _prepare_ahead(self, session: Session, *, after_id: int, limit: int) -> None:
+        """Have the pool read and prepare the next batch while this one is checked."""
+        if self.pool is not None:
+            url = session.get_bind().url.render_as_string(hide_password=False)
+            self.ahead = self.pool.apply_async(prepare_after,
+                                               (url, self.settings, after_id, limit))
+
     def _rule_status(self, flags: list[Flag]) -> dict[str, Any]:
         status, reason = self.rules.status(flags, skip_queue=self.settings.rules.allowed_skip_queue)
         return {"status": status, "reason": reason}
@@ -120,12 +153,9 @@ class Checker:
             since=min(p["created_at"] for p in posts), until=max(p["created_at"] for p in posts))
         return PersonDays(self.settings.campaign.tz, person, counts)
 
-    def _start_languages(self, session: Session, posts: list[dict[str, Any]]) -> dict[str, Any]:
-        opts = self.settings.languages
-        cleaned = {p["id"]: language_text(p["text"] or "") for p in posts}
-        need = {language.text_hash(t): t for p in posts if language.needs_detection(
-            platform_lang=p["platform_lang"], cleaned=(t := cleaned[p["id"]]),
-            min_chars=opts.min_chars)}
+    def _start_languages(self, session: Session, posts: list[dict[str, Any]],
+                         prepared: dict[int, Prepared]) -> dict[str, Any]:
+        need = {p.lang_hash: p.cleaned for p in prepared.values() if p.settled is None}
         known = store.get_lang_cache(session=session, hashes=need)
         todo = [h for h in need if h not in known]
         texts = [need[h] for h in todo]
@@ -135,7 +165,7 @@ class Checker:
                 self.pool = language.open_pool(self.settings.languages.workers)
         if self.pool is not None and texts:  # once there is a pool, it does all detection
             pending = self.pool.map_async(language.detect_one, texts, chunksize=16)
-        return {"posts": posts, "cleaned": cleaned, "known": known, "todo": todo,
+        return {"posts": posts, "prepared": prepared, "known": known, "todo": todo,
                 "texts": texts, "pending": pending}
 
     def _finish_languages(self, session: Session, job: dict[str, Any]
@@ -148,11 +178,10 @@ class Checker:
         known = {**job["known"], **fresh}
         out = {}
         for post in job["posts"]:
-            cleaned = job["cleaned"][post["id"]]
-            lang = language.decide(
-                platform_lang=post["platform_lang"], cleaned=cleaned,
-                detected=known.get(language.text_hash(cleaned)),
-                min_confidence=opts.min_confidence, min_chars=opts.min_chars)
+            prepared: Prepared = job["prepared"][post["id"]]
+            lang = language.Language(*prepared.settled) if prepared.settled else (
+                language.detected_language(known.get(prepared.lang_hash),
+                                           min_confidence=opts.min_confidence))
             out[post["id"]] = (lang, self._language_flags(lang))
         return out
 
@@ -166,23 +195,20 @@ class Checker:
                          f"written in {lang.lang}; the team reads {', '.join(opts.reviewable)}")]
         return []
 
-    def _dedup(self, session: Session, posts: list[dict[str, Any]]
-               ) -> tuple[Folder, dict[int, Outcome]]:
-        opts, tags = self.settings.dedup, self.rules.campaign_tags
+    def _dedup(self, session: Session, posts: list[dict[str, Any]],
+               prepared: dict[int, Prepared]) -> tuple[Folder, dict[int, Outcome]]:
+        opts = self.settings.dedup
         window = timedelta(days=opts.window_days)
         outcomes: dict[int, Outcome] = {}
         originals = store.find_post_ids(session=session, keys={
             p["repost_of"] for p in posts if p["is_repost"] and p["repost_of"]})
         works: dict[int, dedup.Work] = {}
         for post in posts:
-            if post["is_repost"] or is_retweet_text(post["text"]):
+            ready = prepared[post["id"]]
+            if post["is_repost"] or ready.retweet:
                 outcomes[post["id"]] = _repost_outcome(post, originals)
                 continue
-            text = dedup_text(post["text"] or "", campaign_tags=tags)
-            keys = dedup.text_keys(text, min_chars=opts.min_chars) + dedup.media_keys(
-                source=post["source"], source_id=post["source_id"], text=post["text"] or "",
-                media=post["media"] or [])
-            works[post["id"]] = work_from_row(post, text, keys)
+            works[post["id"]] = work_from_row(post, ready.dedup_text, list(ready.keys))
         for w in works.values():  # full buckets hold common phrases: skip them if possible
             w.keys = [k for k in w.keys if k not in self.full] or w.keys
         stored = store.find_keys(session=session, keys={k for w in works.values() for k in w.keys})

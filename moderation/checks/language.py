@@ -84,7 +84,7 @@ def text_hash(cleaned: str) -> str:
     return hashlib.sha1(cleaned.encode("utf-8")).hexdigest()
 
 
-@functools.lru_cache(maxsize=1 << 14)  # asked by needs_detection, then by decide
+@functools.lru_cache(maxsize=1 << 14)  # the same captions come again (copies, a recheck)
 def weighted_length(cleaned: str) -> int:
     """Letters, an ideograph/syllable block counting as two (they carry more than a letter)."""
     return _letters(cleaned) + _letters("".join(_WIDE.findall(cleaned)))
@@ -165,23 +165,33 @@ def close_pool(pool: Any) -> None:
         pool.join()
 
 
-def decide(
-    *, platform_lang: str | None, detected: tuple[str, float] | None, cleaned: str,
-    min_confidence: float, min_chars: int,
-) -> Language:
-    """The stored language of a post from what the platform said and what was detected."""
+def settled(*, platform_lang: str | None, cleaned: str, min_chars: int) -> Language | None:
+    """The language when no detection is needed (the platform's tag, too short, one script)."""
     if real := iso_code(platform_lang):
         return Language(real, 1.0)
     if weighted_length(cleaned) < min_chars:
         return Language("und", 0.0)
     if script := script_language(cleaned):
         return Language(script, 1.0)
+    return None
+
+
+def detected_language(detected: tuple[str, float] | None, *, min_confidence: float) -> Language:
+    """The stored language from a detection (or none): uncertain below ``min_confidence``."""
     lang, confidence = detected or ("und", 0.0)
     if lang == "und" or confidence < min_confidence:
         return Language("und", confidence, uncertain=True)
     return Language(lang, confidence)
 
 
+def decide(
+    *, platform_lang: str | None, detected: tuple[str, float] | None, cleaned: str,
+    min_confidence: float, min_chars: int,
+) -> Language:
+    """The stored language of a post from what the platform said and what was detected."""
+    known = settled(platform_lang=platform_lang, cleaned=cleaned, min_chars=min_chars)
+    return known or detected_language(detected, min_confidence=min_confidence)
+
+
 def needs_detection(*, platform_lang: str | None, cleaned: str, min_chars: int) -> bool:
-    return (iso_code(platform_lang) is None and weighted_length(cleaned) >= min_chars
-            and script_language(cleaned) is None)
+    return settled(platform_lang=platform_lang, cleaned=cleaned, min_chars=min_chars) is None

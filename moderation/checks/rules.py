@@ -89,18 +89,22 @@ class Rules:
             allowed=author_set(rules.allowed_authors) | set(trusted),
             spam=rules.spam)
 
-    def evaluate(self, post: dict[str, Any], *, posts_that_day: int = 0) -> list[Flag]:
-        text = post.get("text") or ""
-        folded = fold(text)
-        flags = self.topic_flags(post, folded)
-        flags += self.word_flags(folded)
-        flags += self.author_flags(post)
-        flags += self.spam_flags(post, text)
+    def evaluate(self, post: dict[str, Any], *, posts_that_day: int = 0,
+                 content: tuple[list[Flag], list[Flag]] | None = None) -> list[Flag]:
+        """Every rule flag of a post; ``content`` is its ``content_flags`` if known already."""
+        said, spam = content or self.content_flags(post)
+        flags = [*said, *self.author_flags(post), *spam]
         limit = self.spam.max_posts_per_author_per_day
         if posts_that_day > limit and post.get("author_id"):  # no id: authors unknown
             flags.append(flag("author-flood",
                               f"{posts_that_day} posts by this author that day (limit {limit})"))
         return flags
+
+    def content_flags(self, post: dict[str, Any]) -> tuple[list[Flag], list[Flag]]:
+        """(topic and word flags, spam flags): what the post alone decides, author aside."""
+        text = post.get("text") or ""
+        folded = fold(text)
+        return self.topic_flags(post, folded) + self.word_flags(folded), self.spam_flags(post, text)
 
     def topic_flags(self, post: dict[str, Any], folded: str) -> list[Flag]:
         tags = {tag_key(t) for t in post.get("hashtags") or []} | set(hashtags_in(folded))
