@@ -274,14 +274,18 @@ class LoginFailure(SQLModel, table=True):
 
 
 class DedupKey(SQLModel, table=True):
-    """Blocking keys of the persistent near-duplicate index (text bands, media ids)."""
+    """Blocking keys of the persistent near-duplicate index (text bands, media ids).
+
+    One index, (key, post_id), and no foreign key: about a dozen rows per post are
+    written and only ever looked up by key (migration 0012 says why).
+    """
 
     __tablename__ = "dedup_key"
-    __table_args__ = (sa.Index("ix_dedup_key_key", "key"),)
+    __table_args__ = (sa.Index("ix_dedup_key_key_post", "key", "post_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=64)
-    post_id: int = Field(foreign_key="post.id", index=True, ondelete="CASCADE")
+    post_id: int
 
 
 class LangCache(SQLModel, table=True):
