@@ -20,7 +20,12 @@ from sqlalchemy.engine import Engine
 
 from cqfriends.moderation.checks.batch import Checker
 from cqfriends.settings import Settings
-from cqfriends.store.checks import load_posts, prepare_session, save_results
+from cqfriends.store.checks import (
+    load_posts,
+    prepare_session,
+    refresh_statistics,
+    save_results,
+)
 from cqfriends.store.db import session_scope
 from cqfriends.store.identity import people_rules
 
@@ -93,6 +98,8 @@ def _run(engine: Engine, checker: Checker, summary: CheckSummary,
                                unchecked=not recheck)
             if not posts:
                 return
+            if after_id == 0 and len(posts) == batch_size and not recheck:
+                refresh_statistics(session=session)  # a bulk import waits: plan for it
             if recheck:
                 results = checker.recheck_batch(session, posts)
             else:

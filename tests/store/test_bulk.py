@@ -12,6 +12,7 @@ from cqfriends.store.checks import (
     find_keys,
     load_posts,
     load_works,
+    refresh_statistics,
     save_results,
 )
 from cqfriends.store.db import session_scope
@@ -93,3 +94,16 @@ def test_links_in_one_call_merge_people_and_add_new_accounts(engine):
     assert before[x] == before[fb] != before[dy] == before[ig]
     assert after[x] == before[x]  # the stored person is kept, not a new one
     assert (label.label, label.score, label.linked_by) == ("Mei T.", 0.7, "checks")
+
+
+def test_statistics_are_refreshed_before_a_bulk_check(engine):
+    _store(engine, count=5)
+    with session_scope(engine) as session:
+        refresh_statistics(session=session)
+    with engine.connect() as conn:
+        if engine.dialect.name != "postgresql":
+            return  # SQLite plans without ANALYZE statistics; nothing to refresh
+        analyzed = conn.exec_driver_sql(
+            "SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables "
+            "WHERE relname IN ('post', 'person_account') ORDER BY relname").all()
+    assert analyzed == [("person_account", True), ("post", True)]
