@@ -6,7 +6,9 @@ identical media link, or perceptual hashes from the media archive within
 ``PHASH_BITS`` bits), and how alike the accounts' names are after folding (names.py).
 ``judge`` turns that into a verdict:
 
-- ``same``: strong evidence: the accounts are linked and the post folds as a cross-post;
+- ``same``: strong evidence: the accounts are linked and the post folds as a cross-post
+  (a name at least ``SAME_NAME`` alike folds at any distance in time, as an identical
+  name always has; a bare screen name folds with the same caption and picture);
 - ``ask``: weaker evidence: the moderator sees "same person?" with confirm / split;
 - ``no``: another person, as today (``possible-copy`` / ``duplicate-media``).
 
@@ -21,6 +23,9 @@ from datetime import datetime, timedelta
 LINK = 0.65  # at or above: link and fold automatically
 ASK = 0.45  # at or above: ask the moderator
 PHASH_BITS = 6  # of 64: the same photo re-encoded, resized or lightly cropped
+SAME_NAME = 0.87  # every part of one name in the other, surname whole: titles, spellings aside
+GIVEN_NAME = 0.6  # a shared given name and nothing clashing ("Mei in CQ" for "Mei Tan")
+NEAR_IDENTICAL = 95  # caption score: the same caption, its tags moved or an emoji added
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +37,7 @@ class Evidence:
     close_picture: bool  # perceptual hashes within PHASH_BITS
     names: float  # names.name_similarity, 0..1
     hours_apart: float
+    screen_name: bool = False  # one account shows only a screen name (names.screen_name_only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,13 +83,22 @@ def judge(ev: Evidence, *, threshold: float, cross_post_hours: float,
         return Verdict("same", 1.0, "confirmed by a moderator")
     if answer == "different":
         return Verdict("no", 0.0, "split by a moderator")
-    if ev.hours_apart > cross_post_hours:
-        return Verdict("no", 0.0, f"more than {cross_post_hours:g} h apart")
     value = score(ev, threshold=threshold)
     why = _why(ev)
     picture = ev.same_media or ev.close_picture
-    if value >= LINK and (ev.names >= 0.8 or (picture and ev.names >= 0.6)):
+    if ev.hours_apart > cross_post_hours:
+        # As an identical name always has, the same name written another way ("Dr. Mei
+        # Tan", "MEI LIN TAN") folds the same work at any distance; weaker names do not.
+        if ev.names >= SAME_NAME and (ev.text_score >= threshold or picture):
+            return Verdict("same", value, f"{why}; the same name")
+        return Verdict("no", 0.0, f"more than {cross_post_hours:g} h apart")
+    if value >= LINK and (ev.names >= 0.8 or (picture and ev.names >= GIVEN_NAME)):
         return Verdict("same", value, why)
+    if ev.screen_name and not ev.names and picture and ev.text_score >= NEAR_IDENTICAL:
+        # A screen name says nothing of who is behind it; the same caption and the same
+        # picture on another platform within hours is the same work, posted again by its
+        # author.  (A copy by another person comes days later, or with other media.)
+        return Verdict("same", max(value, LINK), f"{why}; a screen name")
     if value >= ASK and (ev.names >= 0.25 or (ev.text_score and picture)):
         return Verdict("ask", value, why)
     return Verdict("no", value, why)

@@ -25,6 +25,9 @@ from cqfriends.moderation.checks.text import strip_symbols
 TITLES = frozenset({"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "sir", "dame", "the"})
 DECORATIONS = frozenset({"official", "real", "travel", "travels", "vlog", "vlogs", "tv", "life",
                          "photo", "photos", "photography", "eats", "daily", "world"})
+PLACES = frozenset({"cq", "chongqing", "china", "cn"})  # joined to a name: "meicq"
+# a place written in another script folds to these ("重庆" -> zhong qing): not a name
+PLACE_NAMES = PLACES | {"zhongqing", "zhongguo"}
 # "Mei in CQ", "Mei from Chongqing", "Mei @ Chongqing": the place is not the name
 _PLACE_TAIL = re.compile(r"\s(?:in|at|from|@|x)\s.*$")
 _SEPARATORS = re.compile(r"[|/•·~–—]|\s-\s|[\u2190-\u2bff\U0001f000-\U0001faff]")
@@ -70,7 +73,15 @@ def _script_parts(value: str) -> list[str]:
 def account_names(handle: str, name: str) -> tuple[NameForm, ...]:
     """The folded forms of an account's handle and display name (empty ones left out)."""
     forms = {fold_name(part) for v in (handle, name) if v for part in _script_parts(v)}
-    return tuple(sorted((f for f in forms if f.tokens), key=lambda f: f.tokens))
+    return tuple(sorted((f for f in forms if f.tokens and f.joined not in PLACE_NAMES),
+                        key=lambda f: f.tokens))
+
+
+def screen_name_only(forms: Iterable[NameForm]) -> bool:
+    """Whether an account shows no person's name, only a screen name ("sunnyday88",
+    "wanderlust"): one word and nothing else, so it says nothing for or against a person."""
+    forms = tuple(forms)
+    return bool(forms) and all(len(f.tokens) == 1 for f in forms)
 
 
 def _token_match(a: str, b: str) -> float:
@@ -129,9 +140,12 @@ def form_similarity(a: NameForm, b: NameForm) -> float:
         if _spells(word, long_.tokens):
             return 0.85  # noahkainilsson for Noah N.
         first = long_.tokens[0]
-        if word in long_.tokens or (len(word) >= 3 and long_.joined.startswith(word)) or (
-                len(first) >= 3 and word.startswith(first)):
+        if word in long_.tokens or (len(word) >= 3 and long_.joined.startswith(word)):
             return 0.6  # the given name, nothing to compare the rest with
+        if len(first) >= 3 and word.startswith(first):
+            rest = word[len(first):]
+            # "meitravels", "meicq": a decoration or a place; "meiwong": another surname
+            return 0.6 if rest in DECORATIONS or rest in PLACES else 0.25
         return 0.0
     if len(short.tokens) == 1 and len(long_.tokens) == 1:
         score = _token_match(short.joined, long_.joined)

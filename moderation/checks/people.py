@@ -80,15 +80,16 @@ class People:
     # -- pieces -------------------------------------------------------------------------
     def _evidence(self, new: Work, match: Match) -> identity.Evidence:
         other = match.work
+        mine, theirs = folded_names(new.handle, new.name), folded_names(other.handle, other.name)
         text = match.score if match.kind == "text" else fuzz.ratio(
             new.text, other.text, score_cutoff=self.threshold)
         return identity.Evidence(
             text_score=text or 0.0, same_media=match.kind == "media",
             close_picture=identity.close_pictures(self.phashes.get(new.id, []),
                                                   self.phashes.get(other.id, [])),
-            names=names.name_similarity(folded_names(new.handle, new.name),
-                                        folded_names(other.handle, other.name)),
-            hours_apart=identity.hours_between(new.created_at, other.created_at))
+            names=names.name_similarity(mine, theirs),
+            hours_apart=identity.hours_between(new.created_at, other.created_at),
+            screen_name=names.screen_name_only(mine) or names.screen_name_only(theirs))
 
     def _root(self, account: Account) -> Node:
         node: Node = ("person", self.person[account]) if account in self.person else account

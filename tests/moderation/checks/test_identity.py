@@ -12,9 +12,9 @@ from cqfriends.moderation.checks.identity import (
 )
 
 
-def ev(text=0.0, media=False, picture=False, names=0.0, hours=3.0):
+def ev(text=0.0, media=False, picture=False, names=0.0, hours=3.0, screen=False):
     return Evidence(text_score=text, same_media=media, close_picture=picture, names=names,
-                    hours_apart=hours)
+                    hours_apart=hours, screen_name=screen)
 
 
 @pytest.mark.parametrize(("evidence", "verdict"), [
@@ -30,7 +30,20 @@ def ev(text=0.0, media=False, picture=False, names=0.0, hours=3.0):
     (ev(picture=True, names=0.0), "no"),  # someone else's post with the same photo
     (ev(media=True, names=0.25), "no"),
     (ev(text=99, names=0.0), "no"),  # a copy by another person
-    (ev(text=99, picture=True, names=1.0, hours=30), "no"),  # beyond cross_post_hours
+    # a screen name with the same caption and picture within hours: the author again
+    (ev(text=96, picture=True, names=0.0, screen=True), "same"),
+    (ev(text=96, media=True, names=0.0, screen=True), "same"),
+    (ev(text=90, picture=True, names=0.0, screen=True), "ask"),  # the caption edited more
+    (ev(text=99, names=0.0, screen=True), "no"),  # a caption alone: a copy
+    (ev(text=99, picture=True, names=0.25, screen=True), "ask"),  # a clashing name
+    (ev(text=99, picture=True, names=0.0, screen=True, hours=30), "no"),
+    # beyond cross_post_hours only the same name (written any way) folds, as an identical one
+    (ev(text=99, picture=True, names=1.0, hours=30), "same"),
+    (ev(text=92, names=0.88, hours=80), "same"),  # "Anna Mueller" for "Anna Müller"
+    (ev(text=99, names=0.81, hours=30), "no"),  # "Mei T.": too weak without the window
+    (ev(text=99, picture=True, names=0.6, hours=30), "no"),
+    (ev(picture=True, names=1.0, hours=30), "same"),
+    (ev(names=1.0, hours=30), "no"),  # no work in common
 ])
 def test_verdicts(evidence, verdict):
     assert judge(evidence, threshold=88, cross_post_hours=24).kind == verdict

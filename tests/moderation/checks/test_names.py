@@ -6,7 +6,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cqfriends.moderation.checks.names import account_names, fold_name, name_similarity
+from cqfriends.moderation.checks.names import (
+    account_names,
+    fold_name,
+    name_similarity,
+    screen_name_only,
+)
 
 
 @pytest.mark.parametrize(("raw", "tokens"), [
@@ -66,6 +71,8 @@ def test_similarity_to_mei_lin_tan(handle, name, low, high):
     ("Maria Garcia", "Maria Lopez", 0.2, 0.3),
     ("Maria", "Mario", 0.0, 0.0),
     ("Li", "Li Wei", 0.0, 0.6),
+    ("Elena 🐼 重庆", "Liam in 重庆", 0.0, 0.0),  # the place in Chinese is not a name
+    ("Anna 📸 China", "Anna Kim", 0.6, 0.6),
 ])
 def test_similarity_pairs(a, b, low, high):
     score = name_similarity(account_names("", a), account_names("", b))
@@ -83,8 +90,23 @@ def test_any_names_fold_and_compare(a, b):
 @pytest.mark.parametrize(("a", "b", "score"), [
     ("noahkainilsson", "Noah N.", 0.85),  # a joined name and an initial
     ("meilintan", "Mei L.", 0.85),
-    ("meilintan", "Mei W.", 0.6),  # the given name only: the initial is not in the rest
+    ("meilintan", "Mei W.", 0.25),  # the given name, but the initial clashes with the rest
+    ("minjunyilmaz", "Minjun Novak", 0.25),  # the given name joined to another surname
+    ("meitravels", "Mei Lin Tan", 0.6),  # a decoration, nothing clashing
+    ("meicq", "Mei Tan", 0.6),
     ("tomlee", "Tom Lee Kim", 0.6),  # the surname is missing from the joined name
 ])
 def test_a_joined_name_spells_the_others(a, b, score):
     assert name_similarity(account_names(a, ""), account_names("", b)) == score
+
+
+@pytest.mark.parametrize(("handle", "name", "only"), [
+    ("sunnyday88", "sunnyday88", True),  # a screen name: nothing for or against a person
+    ("", "wanderlust", True),
+    ("", "Mei in 重庆", True),  # a given name alone says as little
+    ("meilintan", "Mei Lin Tan", False),
+    ("dy1000123", "Anna Kim", False),
+    ("", "", False),
+])
+def test_screen_name_only(handle, name, only):
+    assert screen_name_only(account_names(handle, name)) is only

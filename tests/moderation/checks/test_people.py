@@ -84,3 +84,31 @@ def test_a_split_answer_beats_the_heuristic(engine, settings):
     row = public(engine, "facebook:fb_1")
     assert row["status"] == "pending"
     assert "possible-copy" in [f["code"] for f in row["flags"]]
+
+
+def _same_photo(other: Author, *, hours: int = 3) -> list:
+    posts = pair(other, hours=hours)
+    posts[1].media = list(posts[0].media)  # the very same picture, posted again
+    return posts
+
+
+def test_a_screen_name_with_the_same_caption_and_photo_folds(engine, settings):
+    check(engine, settings, _same_photo(Author(id="100081", name="sunnyday88")))
+    row = public(engine, "facebook:fb_1")
+    assert row["status"] == "duplicate" and row["duplicate_of"] == "twitter:1001"
+    detail = next(f["detail"] for f in row["flags"] if f["code"] == "cross-post")
+    assert "a screen name" in detail
+
+
+def test_another_persons_name_with_the_same_caption_and_photo_is_asked(engine, settings):
+    check(engine, settings, _same_photo(Author(id="100082", name="Tom Baker")))
+    row = public(engine, "facebook:fb_1")
+    assert row["status"] == "pending" and row["duplicate_of"] is None
+    assert "same-person" in [f["code"] for f in row["flags"]]
+
+
+def test_the_same_name_written_another_way_folds_beyond_cross_post_hours(engine, settings):
+    check(engine, settings, pair(Author(id="100083", name="Dr. MEI TAN 🇸🇬"), hours=60))
+    row = public(engine, "facebook:fb_1")
+    assert row["status"] == "duplicate" and row["duplicate_of"] == "twitter:1001"
+    assert "the same name" in next(f["detail"] for f in row["flags"] if f["code"] == "cross-post")
